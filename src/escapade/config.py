@@ -1,0 +1,354 @@
+"""Run configuration: a validated pydantic schema read from TOML.
+
+Every key carries its unit in its name. ``load_config(path)`` reads a TOML file,
+``Config.model_validate(dict)`` validates a mapping, ``dump_config(cfg)`` writes
+the complete resolved configuration back as TOML (stored in every output file).
+
+Invalid input raises :class:`ConfigError` with one line per problem naming the
+key, the value given and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .galaxy.sources import RADIAL_PROFILES
+from .nuclear.crosssections import INELASTIC_SETS
+from .species import SpeciesError, nuclide
+
+
+class ConfigError(ValueError):
+    """An invalid configuration: the message names the key, the value and what is allowed."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_nonfinite(cls, data: Any) -> Any:
+        # NaN is never a valid number; +inf only where a field documents it
+        if isinstance(data, dict):
+            for k, v in data.items():
+                if isinstance(v, float) and math.isnan(v):
+                    raise ValueError(f"{k} = nan is not a number")
+        return data
+
+
+class GalaxyConfig(_Section):
+    """Geometry of the propagation volume (the letter: 20 kpc, 4 kpc, 8.5 kpc)."""
+
+    r_max_kpc: float = Field(20.0, gt=0, lt=1e3, description="outer radius R_max of the cylinder")
+    halo_height_kpc: float = Field(4.0, gt=0, lt=1e2, description="half-height H of the halo")
+    sun_r_kpc: float = Field(8.5, gt=0, description="Galactocentric radius of the Sun")
+
+    @model_validator(mode="after")
+    def _sun_inside(self):
+        if self.sun_r_kpc >= self.r_max_kpc:
+            raise ValueError(
+                f"sun_r_kpc = {self.sun_r_kpc} must be smaller than r_max_kpc = {self.r_max_kpc}"
+            )
+        return self
+
+
+class GridConfig(_Section):
+    """Numbers of nodes and the kinetic-energy range."""
+
+    nr: int = Field(81, ge=9, le=4001, description="nodes in R from the axis to R_max")
+    nz: int = Field(161, ge=9, le=8001, description="nodes in z from -H to +H")
+    n_ekin: int = Field(64, ge=4, le=2000, description="energies (log-spaced)")
+    ekin_min_gev_per_n: float = Field(0.1, gt=1e-4, description="lowest kinetic energy per nucleon")
+    ekin_max_gev_per_n: float = Field(1.0e5, lt=1e9, description="highest kinetic energy per nucleon")
+
+    @model_validator(mode="after")
+    def _energy_order(self):
+        if not self.ekin_max_gev_per_n > self.ekin_min_gev_per_n:
+            raise ValueError(
+                f"ekin_max_gev_per_n = {self.ekin_max_gev_per_n} must exceed "
+                f"ekin_min_gev_per_n = {self.ekin_min_gev_per_n}"
+            )
+        return self
+
+
+class DiffusionConfig(_Section):
+    """Spatial diffusion (see :mod:`escapade.transport.diffusion`)."""
+
+    model: Literal["uniform", "source_correlated"] = "source_correlated"
+    d0_cm2_s: float = Field(
+        2.0e28, gt=0, lt=1e33, description="D at the Sun at reference rigidity (beta = 1, z = 0)"
+    )
+    reference_rigidity_gv: float = Field(3.0, gt=0, description="reference rigidity R0")
+    delta: float = Field(0.6, ge=0.0, le=1.5, description="rigidity slope of D (D_perp)")
+    eta: float = Field(-0.4, ge=-3.0, le=3.0, description="velocity slope: D ~ beta^eta")
+    tau: float = Field(0.85, ge=0.0, le=1.0, description="D_perp ~ Q(R)^tau")
+    z_scale_kpc: float = Field(4.0, gt=0, description="D ~ exp(|z|/z_scale); inf switches it off")
+    parallel_ratio: float = Field(
+        10.0, ge=0.0, description="D_par/D_perp at the Sun at R0; 0 removes the parallel branch"
+    )
+    parallel_delta: float = Field(1.0 / 3.0, ge=0.0, le=1.5, description="rigidity slope of D_par")
+    q_floor: float = Field(1e-2, gt=0.0, le=1.0, description="floor of Q(R)/Q(R_sun)")
+
+    @field_validator("d0_cm2_s", "reference_rigidity_gv", "parallel_ratio", "q_floor")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if not math.isfinite(v):
+            raise ValueError("must be a finite number")
+        return v
+
+
+class SourceConfig(_Section):
+    """Source distribution and injection spectrum."""
+
+    radial: str = Field("lorimer", description="radial profile: " + ", ".join(RADIAL_PROFILES))
+    r_cut_kpc: float | None = Field(None, gt=0, description="no sources beyond this radius")
+    vertical: Literal["exponential", "slab"] = "exponential"
+    vertical_scale_kpc: float = Field(0.2, gt=0, lt=100, description="scale height / half-thickness")
+    rigidity_index: float = Field(2.3, ge=1.0, le=4.0, description="injection slope in rigidity")
+    break_rigidities_gv: list[float] = Field(default_factory=list, description="spectral breaks")
+    break_indices: list[float] = Field(default_factory=list, description="slopes above each break")
+    index_overrides: dict[str, float] = Field(
+        default_factory=dict, description="per-species injection slope (isotope -> slope)"
+    )
+    spectrum_reference_rigidity_gv: float = Field(
+        10.0, gt=0, description="rigidity at which abundances are defined"
+    )
+    norm_ekin_gev_per_n: float = Field(
+        100.0, gt=0, description="kinetic energy per nucleon where the 1H flux is normalised"
+    )
+    norm_flux_m2_s_sr_gev: float = Field(
+        4.4e-2, gt=0, description="interstellar 1H flux at the Sun there [1/(m^2 s sr GeV)]"
+    )
+
+    @field_validator("radial")
+    @classmethod
+    def _radial_known(cls, v: str) -> str:
+        if v not in RADIAL_PROFILES:
+            raise ValueError(f"unknown profile {v!r}; allowed: {', '.join(RADIAL_PROFILES)}")
+        return v
+
+    @model_validator(mode="after")
+    def _breaks(self):
+        if len(self.break_rigidities_gv) != len(self.break_indices):
+            raise ValueError(
+                "break_rigidities_gv and break_indices must have the same length "
+                f"(got {len(self.break_rigidities_gv)} and {len(self.break_indices)})"
+            )
+        if any(b <= 0 for b in self.break_rigidities_gv) or sorted(
+            self.break_rigidities_gv
+        ) != list(self.break_rigidities_gv):
+            raise ValueError(
+                f"break_rigidities_gv = {self.break_rigidities_gv} must be positive and increasing"
+            )
+        return self
+
+
+class GasConfig(_Section):
+    """Interstellar gas (see :mod:`escapade.galaxy.gas`)."""
+
+    enabled: bool = True
+    model: Literal["galprop_analytic"] = "galprop_analytic"
+    x_co: float | Literal["strong2004"] = Field(
+        1.9e20, description="X_CO in cm^-2 (K km/s)^-1, or 'strong2004' (radially varying)"
+    )
+    he_to_h: float = Field(0.1, ge=0.0, le=1.0, description="He/H number ratio")
+
+    @field_validator("x_co")
+    @classmethod
+    def _xco(cls, v):
+        if isinstance(v, float) and not (0 < v < 1e23):
+            raise ValueError("must be positive and below 1e23 cm^-2 (K km/s)^-1")
+        return v
+
+
+class LossesConfig(_Section):
+    """Continuous energy losses (ionisation, Coulomb)."""
+
+    enabled: bool = True
+    electron_temperature_k: float = Field(1.0e4, gt=0, lt=1e9, description="T_e of ionised gas")
+
+
+class NuclearConfig(_Section):
+    """Nuclear cross sections."""
+
+    inelastic: str = Field("barashenkov94", description="inelastic set: " + ", ".join(INELASTIC_SETS))
+
+    @field_validator("inelastic")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v not in INELASTIC_SETS:
+            raise ValueError(f"unknown set {v!r}; allowed: {', '.join(INELASTIC_SETS)}")
+        return v
+
+
+class SpeciesConfig(_Section):
+    """Which nuclei to propagate and their relative source abundances."""
+
+    propagate: list[str] = Field(default_factory=lambda: ["1H", "4He"])
+    abundances: dict[str, float] = Field(
+        default_factory=lambda: {"1H": 1.0, "4He": 0.12},
+        description="source abundance relative to 1H at spectrum_reference_rigidity_gv",
+    )
+
+    @field_validator("propagate")
+    @classmethod
+    def _names(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("must list at least one isotope, e.g. ['1H', '4He']")
+        for name in v:
+            try:
+                nuclide(name)
+            except SpeciesError as exc:
+                raise ValueError(str(exc)) from None
+        if len(set(v)) != len(v):
+            raise ValueError(f"lists an isotope twice: {v}")
+        return v
+
+    @model_validator(mode="after")
+    def _abund(self):
+        for name, val in self.abundances.items():
+            if name not in self.propagate:
+                raise ValueError(
+                    f"abundances names {name!r}, which is not in propagate = {self.propagate}"
+                )
+            if not (val >= 0 and math.isfinite(val)):
+                raise ValueError(f"abundances.{name} = {val} must be finite and >= 0")
+        return self
+
+
+class SolverConfig(_Section):
+    """Numerical options of the steady-state solver."""
+
+    energy_scheme: Literal["bdf2", "upwind"] = Field(
+        "bdf2", description="energy-loss discretisation: 2nd-order BDF or 1st-order upwind"
+    )
+    rtol: float = Field(1e-10, gt=0, lt=1e-3, description="relative residual of each linear solve")
+
+
+class Config(BaseModel):
+    """A complete escapade run configuration."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    galaxy: GalaxyConfig = Field(default_factory=GalaxyConfig)
+    grid: GridConfig = Field(default_factory=GridConfig)
+    diffusion: DiffusionConfig = Field(default_factory=DiffusionConfig)
+    source: SourceConfig = Field(default_factory=SourceConfig)
+    gas: GasConfig = Field(default_factory=GasConfig)
+    losses: LossesConfig = Field(default_factory=LossesConfig)
+    nuclear: NuclearConfig = Field(default_factory=NuclearConfig)
+    species: SpeciesConfig = Field(default_factory=SpeciesConfig)
+    solver: SolverConfig = Field(default_factory=SolverConfig)
+
+    @model_validator(mode="after")
+    def _cross_checks(self):
+        for name in self.source.index_overrides:
+            if name not in self.species.propagate:
+                raise ValueError(
+                    f"source.index_overrides names {name!r}, which is not in species.propagate"
+                )
+        return self
+
+
+def _known_keys(model: type[BaseModel]) -> list[str]:
+    return list(model.model_fields)
+
+
+def _section_model(section: str) -> type[BaseModel] | None:
+    f = Config.model_fields.get(section)
+    return f.annotation if f is not None else None  # type: ignore[return-value]
+
+
+def _format_error(err: dict[str, Any], data: dict[str, Any]) -> str:
+    loc = [str(p) for p in err["loc"]]
+    key = ".".join(loc) if loc else "(top level)"
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        parent: type[BaseModel] | None = Config
+        for part in loc[:-1]:
+            parent = _section_model(part) if parent is Config else None
+        allowed = _known_keys(parent) if parent is not None else []
+        guess = difflib.get_close_matches(loc[-1], allowed, n=1)
+        hint = f"; did you mean {guess[0]!r}?" if guess else ""
+        where = f"[{'.'.join(loc[:-1])}] " if len(loc) > 1 else ""
+        return f"{where}unknown key {loc[-1]!r}{hint} Allowed: {', '.join(allowed)}"
+    value = err.get("input")
+    if isinstance(value, dict):
+        return f"{key}: {msg}"
+    return f"{key} = {value!r}: {msg}"
+
+
+def validate_config(data: dict[str, Any]) -> Config:
+    """Validate a mapping (as read from TOML) into a :class:`Config`."""
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        lines = [_format_error(e, data) for e in exc.errors()]
+        raise ConfigError("invalid configuration: " + "; ".join(lines)) from None
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a TOML configuration file."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {str(p)!r}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"config file {str(p)!r} is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {str(p)!r} is not valid TOML: {exc}") from None
+    return validate_config(data)
+
+
+def config_to_dict(cfg: Config) -> dict[str, Any]:
+    """The complete resolved configuration as plain TOML-able data (None values dropped)."""
+
+    def clean(obj):
+        if isinstance(obj, dict):
+            return {k: clean(v) for k, v in obj.items() if v is not None}
+        if isinstance(obj, list):
+            return [clean(v) for v in obj]
+        return obj
+
+    return clean(cfg.model_dump(mode="python"))
+
+
+def dump_config(cfg: Config) -> str:
+    """TOML text of the complete resolved configuration."""
+    return tomli_w.dumps(config_to_dict(cfg))
+
+
+def with_updates(cfg: Config, updates: dict[str, Any]) -> Config:
+    """A copy of ``cfg`` with dotted keys replaced, e.g. ``{"diffusion.tau": 0.5}``.
+
+    Unknown keys raise :class:`ConfigError` listing the valid ones.
+    """
+    data = config_to_dict(cfg)
+    for dotted, value in updates.items():
+        parts = dotted.split(".")
+        if len(parts) != 2 or parts[0] not in data or parts[1] not in Config.model_fields[
+            parts[0]
+        ].annotation.model_fields:  # type: ignore[union-attr]
+            valid = [
+                f"{s}.{k}"
+                for s in Config.model_fields
+                for k in Config.model_fields[s].annotation.model_fields  # type: ignore[union-attr]
+            ]
+            guess = difflib.get_close_matches(dotted, valid, n=1)
+            hint = f" Did you mean {guess[0]!r}?" if guess else ""
+            raise ConfigError(f"{dotted!r} is not a config key.{hint}")
+        data[parts[0]][parts[1]] = value
+    return validate_config(data)

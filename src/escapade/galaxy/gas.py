@@ -1,0 +1,159 @@
+"""Interstellar gas: atomic (HI), molecular (H2) and ionised (HII) hydrogen, plus helium.
+
+The analytic axisymmetric model used by GALPROP (Strong & Moskalenko 1998, ApJ 509,
+212) and DRAGON, built from:
+
+* HI: the mid-plane radial profile of Gordon & Burton 1976 (ApJ 208, 346, Table 1),
+  with the vertical profile of Dickey & Lockman 1990 (ARA&A 28, 215) inside
+  8 kpc and of Cox, Kruegel & Mezger 1986 (A&A 155, 380) outside 10 kpc, blended
+  linearly between 8 and 10 kpc;
+* H2: the CO emissivity W_CO(R), mid-plane offset z0(R) and half-width zh(R) of
+  Bronfman et al. 1988 (ApJ 324, 248, Table 3), converted with X_CO
+  (n_H2 = X_CO W_CO exp(-ln2 ((z - z0)/zh)^2), molecules per cm^3);
+* HII: the two-component model of Cordes et al. 1991 (Nature 354, 121),
+  n = 0.025 exp(-|z|/1 kpc) exp(-(R/20 kpc)^2)
+    + 0.2 exp(-|z|/0.15 kpc) exp(-((R - 4 kpc)/2 kpc)^2) cm^-3;
+* He: a fixed number ratio to hydrogen (default 0.1).
+
+The tables are shipped in ``escapade/data/gas`` with their provenance headers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import numpy as np
+
+from ..constants import KPC_CM
+from ..grid import Grid
+
+X_CO_STRONG2004 = ((3.5, 0.4e20), (5.5, 0.6e20), (7.5, 0.8e20), (9.5, 1.5e20), (np.inf, 10.0e20))
+"""Radially varying X_CO of Strong et al. 2004 (A&A 422, L47), cm^-2 (K km/s)^-1,
+as (upper radius in kpc, value) pairs."""
+
+
+@cache
+def _table(name: str) -> np.ndarray:
+    with resources.files("escapade.data.gas").joinpath(name).open("r", encoding="utf-8") as f:
+        return np.loadtxt(f, comments="#")
+
+
+def _hi_midplane_cm3(r_kpc: np.ndarray) -> np.ndarray:
+    """Gordon & Burton 1976 mid-plane HI density (cm^-3) normalised to the disk value 0.33."""
+    t = _table("HI_GordonBurton1976_radial.txt")
+    edges, vals = t[:, 0], t[:, 1]
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    vals = vals[:-1]
+    r = np.asarray(r_kpc, dtype=float)
+    n = np.interp(r, centres, vals)
+    r_last = centres[-1]
+    outer = vals[-1] * np.exp(-(r - r_last) / 3.0)
+    return np.where(r > r_last, outer, n)
+
+
+def _hi_vertical(r_kpc: np.ndarray, z_kpc: np.ndarray) -> np.ndarray:
+    """Vertical HI profile: Dickey & Lockman 1990 (R <= 8) / Cox et al. 1986 (R >= 10)."""
+    z = np.abs(z_kpc)
+    ln2 = np.log(2.0)
+    f_dl = (
+        0.395 * np.exp(-ln2 * (z / 0.106) ** 2)
+        + 0.107 * np.exp(-ln2 * (z / 0.265) ** 2)
+        + 0.064 * np.exp(-z / 0.403)
+    )
+    f_cox = 0.57 * np.exp(-((z / (0.0523 * np.exp(0.11 * r_kpc))) ** 2))
+    w = np.clip((r_kpc - 8.0) / 2.0, 0.0, 1.0)
+    return (1.0 - w) * f_dl + w * f_cox
+
+
+@dataclass(frozen=True)
+class AnalyticGas:
+    """The GALPROP-style analytic gas model (see module docstring).
+
+    Parameters
+    ----------
+    x_co : CO-to-H2 conversion factor, cm^-2 (K km/s)^-1, or ``"strong2004"``
+        for the radially varying values of Strong et al. 2004.
+    he_to_h : helium to hydrogen number ratio.
+    enabled : ``False`` gives an empty Galaxy (no gas anywhere).
+    """
+
+    x_co: float | str = 1.9e20
+    he_to_h: float = 0.1
+    enabled: bool = True
+
+    def n_hi_cm3(self, r_kpc, z_kpc) -> np.ndarray:
+        """Atomic hydrogen density (atoms cm^-3)."""
+        r, z = np.broadcast_arrays(np.asarray(r_kpc, float), np.asarray(z_kpc, float))
+        if not self.enabled:
+            return np.zeros(r.shape)
+        return _hi_midplane_cm3(r) * _hi_vertical(r, z) / 0.33
+
+    def x_co_at(self, r_kpc) -> np.ndarray:
+        r = np.asarray(r_kpc, float)
+        if isinstance(self.x_co, str):
+            edges = np.array([e for e, _ in X_CO_STRONG2004])
+            vals = np.array([v for _, v in X_CO_STRONG2004])
+            return vals[np.searchsorted(edges, r, side="right").clip(0, len(vals) - 1)]
+        return np.full(r.shape, float(self.x_co))
+
+    def n_h2_cm3(self, r_kpc, z_kpc) -> np.ndarray:
+        """Molecular hydrogen density (H2 molecules cm^-3)."""
+        r, z = np.broadcast_arrays(np.asarray(r_kpc, float), np.asarray(z_kpc, float))
+        if not self.enabled:
+            return np.zeros(r.shape)
+        t = _table("H2_Bronfman1988_CO.txt")
+        rt, wco, z0, zh = t.T
+        w = np.interp(r, rt, wco, right=0.0)
+        zc = np.interp(r, rt, z0)
+        hw = np.interp(r, rt, zh)
+        return self.x_co_at(r) * w * np.exp(-np.log(2.0) * ((z - zc) / hw) ** 2) / KPC_CM
+
+    def n_hii_cm3(self, r_kpc, z_kpc) -> np.ndarray:
+        """Ionised hydrogen (free electron) density, Cordes et al. 1991 (cm^-3)."""
+        r, z = np.broadcast_arrays(np.asarray(r_kpc, float), np.asarray(z_kpc, float))
+        if not self.enabled:
+            return np.zeros(r.shape)
+        az = np.abs(z)
+        return 0.025 * np.exp(-az / 1.0) * np.exp(-((r / 20.0) ** 2)) + 0.2 * np.exp(
+            -az / 0.15
+        ) * np.exp(-(((r - 4.0) / 2.0) ** 2))
+
+    def on_grid(self, grid: Grid) -> GasOnGrid:
+        """Control-volume averages of every component on ``grid``."""
+        return GasOnGrid(
+            hi=grid.cell_average(self.n_hi_cm3),
+            h2=grid.cell_average(self.n_h2_cm3),
+            hii=grid.cell_average(self.n_hii_cm3),
+            he_to_h=self.he_to_h,
+        )
+
+
+@dataclass(frozen=True)
+class GasOnGrid:
+    """Gas densities averaged over the control volumes of a grid, each (nr, nz) in cm^-3."""
+
+    hi: np.ndarray
+    h2: np.ndarray
+    hii: np.ndarray
+    he_to_h: float
+
+    @property
+    def h_neutral(self) -> np.ndarray:
+        """Neutral hydrogen atoms: n_HI + 2 n_H2."""
+        return self.hi + 2.0 * self.h2
+
+    @property
+    def h_total(self) -> np.ndarray:
+        """All hydrogen nuclei (targets for spallation): n_HI + 2 n_H2 + n_HII."""
+        return self.h_neutral + self.hii
+
+    @property
+    def he(self) -> np.ndarray:
+        """Helium nuclei: he_to_h * all hydrogen."""
+        return self.he_to_h * self.h_total
+
+    @property
+    def he_neutral(self) -> np.ndarray:
+        return self.he_to_h * self.h_neutral

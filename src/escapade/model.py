@@ -1,0 +1,264 @@
+"""Assemble the physics objects of a run from its configuration and solve it.
+
+``Model.from_config(cfg)`` builds the grid, the gas, the sources, the diffusion
+model and the losses once; ``Model.solve()`` marches every species and returns an
+:class:`xarray.Dataset` (see :mod:`escapade.io` for the output contract).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from . import __version__
+from .config import Config, dump_config
+from .constants import C_CM_S, CM2_S_PER_KPC2_MYR, FOUR_PI, M2_PER_CM2, MB_CM2, MYR_S
+from .galaxy.gas import AnalyticGas, GasOnGrid
+from .galaxy.sources import (
+    RADIAL_PROFILES,
+    InjectionSpectrum,
+    RadialProfile,
+    SourceDistribution,
+    VerticalProfile,
+)
+from .grid import Grid
+from .nuclear.crosssections import inelastic_mb
+from .observables.anisotropy import dipole_anisotropy
+from .observables.sun import midplane, value_at_sun
+from .species import Nuclide, nuclide, sort_heaviest_first
+from .transport.diffusion import SourceCorrelatedDiffusion, UniformDiffusion
+from .transport.losses import NuclearLosses
+from .transport.operator import FaceGeometry
+from .transport.solver import MarchResult, ReusingSolver, SolveStats, SpeciesProblem, march
+
+
+def build_diffusion(cfg: Config, profile: RadialProfile):
+    """The diffusion model object named by ``[diffusion] model``."""
+    d = cfg.diffusion
+    common = dict(
+        d0_cm2_s=d.d0_cm2_s,
+        reference_rigidity_gv=d.reference_rigidity_gv,
+        delta=d.delta,
+        eta=d.eta,
+        z_scale_kpc=d.z_scale_kpc,
+    )
+    if d.model == "uniform":
+        return UniformDiffusion(**common)
+    return SourceCorrelatedDiffusion(
+        **common,
+        tau=d.tau,
+        parallel_ratio=d.parallel_ratio,
+        parallel_delta=d.parallel_delta,
+        q_floor=d.q_floor,
+        halo_height_kpc=cfg.galaxy.halo_height_kpc,
+        sun_r_kpc=cfg.galaxy.sun_r_kpc,
+        profile=profile,
+    )
+
+
+@dataclass
+class Model:
+    """Grid + Galaxy + diffusion + losses for one configuration."""
+
+    cfg: Config
+    grid: Grid
+    gas: GasOnGrid
+    source_shape: np.ndarray
+    diffusion: object
+    losses: NuclearLosses
+    species: list[Nuclide]
+    stats: SolveStats = field(default_factory=SolveStats)
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> Model:
+        g = cfg.grid
+        grid = Grid.build(
+            cfg.galaxy.r_max_kpc, cfg.galaxy.halo_height_kpc, g.nr, g.nz,
+            g.ekin_min_gev_per_n, g.ekin_max_gev_per_n, g.n_ekin,
+        )
+        gas = AnalyticGas(
+            x_co=cfg.gas.x_co, he_to_h=cfg.gas.he_to_h, enabled=cfg.gas.enabled
+        ).on_grid(grid)
+        profile = RADIAL_PROFILES[cfg.source.radial](
+            sun_r_kpc=cfg.galaxy.sun_r_kpc, r_cut_kpc=cfg.source.r_cut_kpc
+        )
+        sources = SourceDistribution(
+            profile, VerticalProfile(cfg.source.vertical, cfg.source.vertical_scale_kpc)
+        )
+        losses = NuclearLosses(
+            enabled=cfg.losses.enabled and cfg.gas.enabled,
+            electron_temperature_k=cfg.losses.electron_temperature_k,
+        )
+        species = [nuclide(n) for n in sort_heaviest_first(cfg.species.propagate)]
+        return cls(cfg, grid, gas, sources.on_grid(grid), build_diffusion(cfg, profile), losses, species)
+
+    # -- per-species physics on the grid -------------------------------------------------
+    def spectrum(self, nuc: Nuclide) -> InjectionSpectrum:
+        s = self.cfg.source
+        return InjectionSpectrum(
+            index=s.index_overrides.get(nuc.name, s.rigidity_index),
+            reference_rigidity_gv=s.spectrum_reference_rigidity_gv,
+            break_rigidities_gv=tuple(s.break_rigidities_gv),
+            break_indices=tuple(s.break_indices),
+        )
+
+    def source_spectrum(self, nuc: Nuclide) -> np.ndarray:
+        """Injection per unit kinetic energy per nucleon at the Sun, unnormalised, (n_ekin,)."""
+        e = self.grid.ekin_gev_per_n
+        ab = self.cfg.species.abundances.get(nuc.name, 0.0)
+        return ab * self.spectrum(nuc).per_rigidity(nuc.rigidity_gv(e)) * nuc.drigidity_dekin(e)
+
+    def diffusion_on_faces(self, nuc: Nuclide, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """D in kpc^2/Myr on radial and vertical faces at energy index k."""
+        geom = FaceGeometry(self.grid)
+        e = self.grid.ekin_gev_per_n[k]
+        rig, beta = nuc.rigidity_gv(e), nuc.beta(e)
+        g = self.grid
+        d_r = self.diffusion.coefficient(geom.r_face_kpc[:, None], g.z_kpc[None, :], rig, beta)
+        d_z = self.diffusion.coefficient(g.r_kpc[:, None], geom.z_face_kpc[None, :], rig, beta)
+        return d_r / CM2_S_PER_KPC2_MYR, d_z / CM2_S_PER_KPC2_MYR
+
+    def destruction_rate(self, nuc: Nuclide, k: int) -> np.ndarray:
+        """Inelastic collision rate on H and He (1/Myr), (nr, nz)."""
+        e = self.grid.ekin_gev_per_n[k]
+        name = self.cfg.nuclear.inelastic
+        s_h = float(inelastic_mb(name, nuc.z, nuc.a, "H", e))
+        s_he = float(inelastic_mb(name, nuc.z, nuc.a, "He", e))
+        v = float(nuc.beta(e)) * C_CM_S
+        return v * MB_CM2 * MYR_S * (self.gas.h_total * s_h + self.gas.he * s_he)
+
+    def loss_rate(self, nuc: Nuclide, k: int) -> np.ndarray:
+        """Continuous loss rate b (GeV/n per Myr), (nr, nz)."""
+        e = self.grid.ekin_gev_per_n[k]
+        return self.losses.rate_gev_per_n_s(nuc, e, self.gas) * MYR_S
+
+    def problem(self, nuc: Nuclide) -> SpeciesProblem:
+        spec = self.source_spectrum(nuc)
+        return SpeciesProblem(
+            name=nuc.name,
+            diffusion=lambda k: self.diffusion_on_faces(nuc, k),
+            destruction=lambda k: self.destruction_rate(nuc, k),
+            loss=lambda k: self.loss_rate(nuc, k),
+            source=lambda k: spec[k] * self.source_shape,
+        )
+
+    def diffusion_at_sun_cm2_s(self, nuc: Nuclide) -> np.ndarray:
+        """D(R_sun, z = 0, E) in cm^2/s, (n_ekin,)."""
+        e = self.grid.ekin_gev_per_n
+        return np.asarray(
+            self.diffusion.coefficient(
+                self.cfg.galaxy.sun_r_kpc, 0.0, nuc.rigidity_gv(e), nuc.beta(e)
+            ),
+            dtype=float,
+        )
+
+    # -- solving --------------------------------------------------------------------------
+    def solve_species(self, progress: Callable[[], None] | None = None) -> dict[str, MarchResult]:
+        """March every species (heaviest first) with unnormalised sources."""
+        solver = ReusingSolver(rtol=self.cfg.solver.rtol, stats=self.stats)
+        out: dict[str, MarchResult] = {}
+        with threadpool_limits(1):
+            for nuc in self.species:
+                out[nuc.name] = march(
+                    self.grid, self.problem(nuc), self.cfg.solver.energy_scheme, solver, progress
+                )
+        return out
+
+    def normalisation(self, results: dict[str, MarchResult]) -> float:
+        """Factor that brings the 1H interstellar flux at the Sun to the configured value.
+
+        Without 1H in the run, the first propagated species is normalised instead.
+        """
+        s = self.cfg.source
+        names = [n.name for n in self.species]
+        ref = "1H" if "1H" in names else self.cfg.species.propagate[0]
+        nuc = nuclide(ref)
+        n_sun = value_at_sun(self.grid, results[ref].density, self.cfg.galaxy.sun_r_kpc)
+        flux = local_flux_from_density(nuc, self.grid.ekin_gev_per_n, n_sun)
+        le = np.log(self.grid.ekin_gev_per_n)
+        positive = flux > 0
+        if not positive.any():
+            return 1.0
+        f_norm = np.exp(np.interp(np.log(s.norm_ekin_gev_per_n), le[positive], np.log(flux[positive])))
+        return s.norm_flux_m2_s_sr_gev / f_norm
+
+    def solve(self, full: bool = False, progress: Callable[[], None] | None = None):
+        """Solve the model and return the output :class:`xarray.Dataset`."""
+        import xarray as xr
+
+        t0 = time.perf_counter()
+        results = self.solve_species(progress)
+        scale = self.normalisation(results)
+        g = self.grid
+        names = [n.name for n in self.species]
+        dens = np.stack([results[n].density for n in names]) * scale  # (s, e, r, z)
+        mid = midplane(g, dens)  # (s, e, r)
+        r_sun = self.cfg.galaxy.sun_r_kpc
+        d_sun = np.stack([self.diffusion_at_sun_cm2_s(n) for n in self.species])
+        aniso = [dipole_anisotropy(g, dens[i], r_sun, d_sun[i]) for i in range(len(names))]
+        n_sun = np.stack([value_at_sun(g, dens[i], r_sun) for i in range(len(names))])
+        flux = np.stack(
+            [local_flux_from_density(nuc, g.ekin_gev_per_n, n_sun[i]) for i, nuc in enumerate(self.species)]
+        )
+        all_r, all_z = all_nucleon_anisotropy(aniso, n_sun, [nuc.a for nuc in self.species])
+        coords = {
+            "species": np.array(names, dtype=object),
+            "ekin_gev_per_n": ("ekin_gev_per_n", g.ekin_gev_per_n, {"units": "GeV/n", "long_name": "kinetic energy per nucleon"}),
+            "r_kpc": ("r_kpc", g.r_kpc, {"units": "kpc", "long_name": "Galactocentric radius"}),
+            "z_kpc": ("z_kpc", g.z_kpc, {"units": "kpc", "long_name": "height above the plane"}),
+        }
+        dunit = "1/(cm^3 GeV/n)"
+        data_vars = {
+            "density_midplane": (("species", "ekin_gev_per_n", "r_kpc"), mid, {"units": dunit, "long_name": "CR density per unit kinetic energy per nucleon at z = 0"}),
+            "anisotropy": (("species", "ekin_gev_per_n"), np.stack([a.radial for a in aniso]), {"units": "1", "long_name": "radial dipole anisotropy 3 D |dN/dR| / (c N) at the Sun"}),
+            "anisotropy_vertical": (("species", "ekin_gev_per_n"), np.stack([a.vertical for a in aniso]), {"units": "1", "long_name": "vertical dipole anisotropy 3 D |dN/dz| / (c N) at the Sun"}),
+            "anisotropy_total": (("species", "ekin_gev_per_n"), np.stack([np.hypot(a.radial, a.vertical) for a in aniso]), {"units": "1", "long_name": "dipole anisotropy 3 D |grad N| / (c N) at the Sun"}),
+            "anisotropy_all_nuclei": (("ekin_gev_per_n",), np.hypot(all_r, all_z), {"units": "1", "long_name": "dipole anisotropy of all propagated nucleons (current / density, per GeV/n)"}),
+            "diffusion_coefficient_sun_cm2_s": (("species", "ekin_gev_per_n"), d_sun, {"units": "cm^2/s", "long_name": "diffusion coefficient at the Sun (z = 0)"}),
+            "flux_local": (("species", "ekin_gev_per_n"), flux, {"units": "1/(m^2 s sr GeV/n)", "long_name": "interstellar flux at the Sun, J = v N / (4 pi)"}),
+            "particles_injected": (("species", "ekin_gev_per_n"), np.stack([results[n].injected for n in names]) * scale, {"units": "kpc^3 / (cm^3 GeV/n Myr)"}),
+            "particles_escaped": (("species", "ekin_gev_per_n"), np.stack([results[n].escaped for n in names]) * scale, {"units": "kpc^3 / (cm^3 GeV/n Myr)"}),
+            "particles_destroyed": (("species", "ekin_gev_per_n"), np.stack([results[n].destroyed for n in names]) * scale, {"units": "kpc^3 / (cm^3 GeV/n Myr)"}),
+        }
+        if full:
+            data_vars["density"] = (("species", "ekin_gev_per_n", "r_kpc", "z_kpc"), dens, {"units": dunit, "long_name": "CR density per unit kinetic energy per nucleon"})
+        ds = xr.Dataset(data_vars, coords=coords)
+        ds.attrs.update(
+            config_toml=dump_config(self.cfg),
+            escapade_version=__version__,
+            run_seconds=time.perf_counter() - t0,
+            source_normalisation=scale,
+            solver_factorizations=self.stats.factorizations,
+            solver_cg_solves=self.stats.cg_solves,
+            solver_max_relative_residual=self.stats.max_relative_residual,
+            inelastic_cross_sections=self.cfg.nuclear.inelastic,
+        )
+        return ds
+
+
+def all_nucleon_anisotropy(aniso, n_sun, mass_numbers):
+    """Radial and vertical dipole of all nucleons at the same kinetic energy per nucleon.
+
+    The diffusive current of every species, weighted by its nucleon number, over
+    the total nucleon density: A = |sum_i A_i s_i a_i N_i| / sum_i a_i N_i.
+    """
+    w = np.asarray(mass_numbers, dtype=float)[:, None] * np.asarray(n_sun)
+    den = w.sum(axis=0)
+    num_r = sum(a.radial * a.sign_r * wi for a, wi in zip(aniso, w, strict=True))
+    num_z = sum(a.vertical * a.sign_z * wi for a, wi in zip(aniso, w, strict=True))
+    safe = np.where(den > 0, den, 1.0)
+    return np.where(den > 0, np.abs(num_r) / safe, 0.0), np.where(den > 0, np.abs(num_z) / safe, 0.0)
+
+
+def local_flux_from_density(nuc: Nuclide, ekin_gev_per_n: np.ndarray, density) -> np.ndarray:
+    """Intensity J = v N / (4 pi) in 1/(m^2 s sr GeV/n) from N in 1/(cm^3 GeV/n)."""
+    return nuc.beta(ekin_gev_per_n) * C_CM_S * np.asarray(density) / FOUR_PI / M2_PER_CM2
+
+
+def solve(cfg: Config, full: bool = False, progress: Callable[[], None] | None = None):
+    """Build the model of ``cfg`` and solve it; returns an :class:`xarray.Dataset`."""
+    return Model.from_config(cfg).solve(full=full, progress=progress)

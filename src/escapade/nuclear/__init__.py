@@ -1,0 +1,1 @@
+"""Nuclear physics: cross sections, decays and the spallation network."""

@@ -1,0 +1,1 @@
+"""Observables derived from a solution: values at the Sun, anisotropy, local fluxes."""

@@ -1,0 +1,1 @@
+"""Transport: diffusion models, energy losses, the finite-volume operator and the solver."""
