@@ -65,7 +65,9 @@ class GridConfig(_Section):
     nz: int = Field(161, ge=9, le=8001, description="nodes in z from -H to +H")
     n_ekin: int = Field(64, ge=4, le=2000, description="energies (log-spaced)")
     ekin_min_gev_per_n: float = Field(0.1, gt=1e-4, description="lowest kinetic energy per nucleon")
-    ekin_max_gev_per_n: float = Field(1.0e5, lt=1e9, description="highest kinetic energy per nucleon")
+    ekin_max_gev_per_n: float = Field(
+        1.0e5, lt=1e9, description="highest kinetic energy per nucleon"
+    )
 
     @model_validator(mode="after")
     def _energy_order(self):
@@ -109,7 +111,9 @@ class SourceConfig(_Section):
     radial: str = Field("lorimer", description="radial profile: " + ", ".join(RADIAL_PROFILES))
     r_cut_kpc: float | None = Field(None, gt=0, description="no sources beyond this radius")
     vertical: Literal["exponential", "slab"] = "exponential"
-    vertical_scale_kpc: float = Field(0.2, gt=0, lt=100, description="scale height / half-thickness")
+    vertical_scale_kpc: float = Field(
+        0.2, gt=0, lt=100, description="scale height / half-thickness"
+    )
     rigidity_index: float = Field(2.3, ge=1.0, le=4.0, description="injection slope in rigidity")
     break_rigidities_gv: list[float] = Field(default_factory=list, description="spectral breaks")
     break_indices: list[float] = Field(default_factory=list, description="slopes above each break")
@@ -177,7 +181,9 @@ class LossesConfig(_Section):
 class NuclearConfig(_Section):
     """Nuclear cross sections."""
 
-    inelastic: str = Field("barashenkov94", description="inelastic set: " + ", ".join(INELASTIC_SETS))
+    inelastic: str = Field(
+        "barashenkov94", description="inelastic set: " + ", ".join(INELASTIC_SETS)
+    )
 
     @field_validator("inelastic")
     @classmethod
@@ -339,9 +345,11 @@ def with_updates(cfg: Config, updates: dict[str, Any]) -> Config:
     data = config_to_dict(cfg)
     for dotted, value in updates.items():
         parts = dotted.split(".")
-        if len(parts) != 2 or parts[0] not in data or parts[1] not in Config.model_fields[
-            parts[0]
-        ].annotation.model_fields:  # type: ignore[union-attr]
+        if (
+            len(parts) != 2
+            or parts[0] not in data
+            or parts[1] not in Config.model_fields[parts[0]].annotation.model_fields
+        ):  # type: ignore[union-attr]
             valid = [
                 f"{s}.{k}"
                 for s in Config.model_fields

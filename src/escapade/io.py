@@ -1,4 +1,4 @@
-"""Reading and writing solutions (netCDF4/HDF5 via h5netcdf), atomically.
+"""Reading and writing solutions (netCDF4/HDF5 via the netCDF4 library), atomically.
 
 A solution is written to a temporary file in the destination folder and renamed
 over the destination only once complete, so an interrupted or failed run never
@@ -46,7 +46,7 @@ def write_solution(ds: xr.Dataset, path: str | Path) -> Path:
     if "species" in ds.coords:
         ds = ds.assign_coords(species=ds["species"].values.astype(str).astype(object))
     with atomic_path(path) as tmp:
-        ds.to_netcdf(tmp, engine="h5netcdf", invalid_netcdf=False)
+        ds.to_netcdf(tmp, engine="netcdf4")
     return Path(path)
 
 
@@ -56,7 +56,7 @@ def open_solution(path: str | Path) -> xr.Dataset:
     if not p.is_file():
         raise SolutionFileError(f"solution file {str(p)!r} does not exist")
     try:
-        ds = xr.load_dataset(p, engine="h5netcdf")
+        ds = xr.load_dataset(p, engine="netcdf4")
     except Exception as exc:  # noqa: BLE001 - any reader failure means the same to the user
         raise SolutionFileError(
             f"{str(p)!r} is not a readable netCDF4/HDF5 file ({type(exc).__name__}: {exc})"

@@ -77,8 +77,13 @@ class Model:
     def from_config(cls, cfg: Config) -> Model:
         g = cfg.grid
         grid = Grid.build(
-            cfg.galaxy.r_max_kpc, cfg.galaxy.halo_height_kpc, g.nr, g.nz,
-            g.ekin_min_gev_per_n, g.ekin_max_gev_per_n, g.n_ekin,
+            cfg.galaxy.r_max_kpc,
+            cfg.galaxy.halo_height_kpc,
+            g.nr,
+            g.nz,
+            g.ekin_min_gev_per_n,
+            g.ekin_max_gev_per_n,
+            g.n_ekin,
         )
         gas = AnalyticGas(
             x_co=cfg.gas.x_co, he_to_h=cfg.gas.he_to_h, enabled=cfg.gas.enabled
@@ -94,7 +99,9 @@ class Model:
             electron_temperature_k=cfg.losses.electron_temperature_k,
         )
         species = [nuclide(n) for n in sort_heaviest_first(cfg.species.propagate)]
-        return cls(cfg, grid, gas, sources.on_grid(grid), build_diffusion(cfg, profile), losses, species)
+        return cls(
+            cfg, grid, gas, sources.on_grid(grid), build_diffusion(cfg, profile), losses, species
+        )
 
     # -- per-species physics on the grid -------------------------------------------------
     def spectrum(self, nuc: Nuclide) -> InjectionSpectrum:
@@ -183,7 +190,9 @@ class Model:
         positive = flux > 0
         if not positive.any():
             return 1.0
-        f_norm = np.exp(np.interp(np.log(s.norm_ekin_gev_per_n), le[positive], np.log(flux[positive])))
+        f_norm = np.exp(
+            np.interp(np.log(s.norm_ekin_gev_per_n), le[positive], np.log(flux[positive]))
+        )
         return s.norm_flux_m2_s_sr_gev / f_norm
 
     def solve(self, full: bool = False, progress: Callable[[], None] | None = None):
@@ -202,30 +211,96 @@ class Model:
         aniso = [dipole_anisotropy(g, dens[i], r_sun, d_sun[i]) for i in range(len(names))]
         n_sun = np.stack([value_at_sun(g, dens[i], r_sun) for i in range(len(names))])
         flux = np.stack(
-            [local_flux_from_density(nuc, g.ekin_gev_per_n, n_sun[i]) for i, nuc in enumerate(self.species)]
+            [
+                local_flux_from_density(nuc, g.ekin_gev_per_n, n_sun[i])
+                for i, nuc in enumerate(self.species)
+            ]
         )
         all_r, all_z = all_nucleon_anisotropy(aniso, n_sun, [nuc.a for nuc in self.species])
         coords = {
             "species": np.array(names, dtype=object),
-            "ekin_gev_per_n": ("ekin_gev_per_n", g.ekin_gev_per_n, {"units": "GeV/n", "long_name": "kinetic energy per nucleon"}),
+            "ekin_gev_per_n": (
+                "ekin_gev_per_n",
+                g.ekin_gev_per_n,
+                {"units": "GeV/n", "long_name": "kinetic energy per nucleon"},
+            ),
             "r_kpc": ("r_kpc", g.r_kpc, {"units": "kpc", "long_name": "Galactocentric radius"}),
             "z_kpc": ("z_kpc", g.z_kpc, {"units": "kpc", "long_name": "height above the plane"}),
         }
         dunit = "1/(cm^3 GeV/n)"
         data_vars = {
-            "density_midplane": (("species", "ekin_gev_per_n", "r_kpc"), mid, {"units": dunit, "long_name": "CR density per unit kinetic energy per nucleon at z = 0"}),
-            "anisotropy": (("species", "ekin_gev_per_n"), np.stack([a.radial for a in aniso]), {"units": "1", "long_name": "radial dipole anisotropy 3 D |dN/dR| / (c N) at the Sun"}),
-            "anisotropy_vertical": (("species", "ekin_gev_per_n"), np.stack([a.vertical for a in aniso]), {"units": "1", "long_name": "vertical dipole anisotropy 3 D |dN/dz| / (c N) at the Sun"}),
-            "anisotropy_total": (("species", "ekin_gev_per_n"), np.stack([np.hypot(a.radial, a.vertical) for a in aniso]), {"units": "1", "long_name": "dipole anisotropy 3 D |grad N| / (c N) at the Sun"}),
-            "anisotropy_all_nuclei": (("ekin_gev_per_n",), np.hypot(all_r, all_z), {"units": "1", "long_name": "dipole anisotropy of all propagated nucleons (current / density, per GeV/n)"}),
-            "diffusion_coefficient_sun_cm2_s": (("species", "ekin_gev_per_n"), d_sun, {"units": "cm^2/s", "long_name": "diffusion coefficient at the Sun (z = 0)"}),
-            "flux_local": (("species", "ekin_gev_per_n"), flux, {"units": "1/(m^2 s sr GeV/n)", "long_name": "interstellar flux at the Sun, J = v N / (4 pi)"}),
-            "particles_injected": (("species", "ekin_gev_per_n"), np.stack([results[n].injected for n in names]) * scale, {"units": "kpc^3 / (cm^3 GeV/n Myr)"}),
-            "particles_escaped": (("species", "ekin_gev_per_n"), np.stack([results[n].escaped for n in names]) * scale, {"units": "kpc^3 / (cm^3 GeV/n Myr)"}),
-            "particles_destroyed": (("species", "ekin_gev_per_n"), np.stack([results[n].destroyed for n in names]) * scale, {"units": "kpc^3 / (cm^3 GeV/n Myr)"}),
+            "density_midplane": (
+                ("species", "ekin_gev_per_n", "r_kpc"),
+                mid,
+                {
+                    "units": dunit,
+                    "long_name": "CR density per unit kinetic energy per nucleon at z = 0",
+                },
+            ),
+            "anisotropy": (
+                ("species", "ekin_gev_per_n"),
+                np.stack([a.radial for a in aniso]),
+                {
+                    "units": "1",
+                    "long_name": "radial dipole anisotropy 3 D |dN/dR| / (c N) at the Sun",
+                },
+            ),
+            "anisotropy_vertical": (
+                ("species", "ekin_gev_per_n"),
+                np.stack([a.vertical for a in aniso]),
+                {
+                    "units": "1",
+                    "long_name": "vertical dipole anisotropy 3 D |dN/dz| / (c N) at the Sun",
+                },
+            ),
+            "anisotropy_total": (
+                ("species", "ekin_gev_per_n"),
+                np.stack([np.hypot(a.radial, a.vertical) for a in aniso]),
+                {"units": "1", "long_name": "dipole anisotropy 3 D |grad N| / (c N) at the Sun"},
+            ),
+            "anisotropy_all_nuclei": (
+                ("ekin_gev_per_n",),
+                np.hypot(all_r, all_z),
+                {
+                    "units": "1",
+                    "long_name": "dipole of all propagated nucleons (current / density at equal E/n)",
+                },
+            ),
+            "diffusion_coefficient_sun_cm2_s": (
+                ("species", "ekin_gev_per_n"),
+                d_sun,
+                {"units": "cm^2/s", "long_name": "diffusion coefficient at the Sun (z = 0)"},
+            ),
+            "flux_local": (
+                ("species", "ekin_gev_per_n"),
+                flux,
+                {
+                    "units": "1/(m^2 s sr GeV/n)",
+                    "long_name": "interstellar flux at the Sun, J = v N / (4 pi)",
+                },
+            ),
+            "particles_injected": (
+                ("species", "ekin_gev_per_n"),
+                np.stack([results[n].injected for n in names]) * scale,
+                {"units": "kpc^3 / (cm^3 GeV/n Myr)"},
+            ),
+            "particles_escaped": (
+                ("species", "ekin_gev_per_n"),
+                np.stack([results[n].escaped for n in names]) * scale,
+                {"units": "kpc^3 / (cm^3 GeV/n Myr)"},
+            ),
+            "particles_destroyed": (
+                ("species", "ekin_gev_per_n"),
+                np.stack([results[n].destroyed for n in names]) * scale,
+                {"units": "kpc^3 / (cm^3 GeV/n Myr)"},
+            ),
         }
         if full:
-            data_vars["density"] = (("species", "ekin_gev_per_n", "r_kpc", "z_kpc"), dens, {"units": dunit, "long_name": "CR density per unit kinetic energy per nucleon"})
+            data_vars["density"] = (
+                ("species", "ekin_gev_per_n", "r_kpc", "z_kpc"),
+                dens,
+                {"units": dunit, "long_name": "CR density per unit kinetic energy per nucleon"},
+            )
         ds = xr.Dataset(data_vars, coords=coords)
         ds.attrs.update(
             config_toml=dump_config(self.cfg),
@@ -251,7 +326,9 @@ def all_nucleon_anisotropy(aniso, n_sun, mass_numbers):
     num_r = sum(a.radial * a.sign_r * wi for a, wi in zip(aniso, w, strict=True))
     num_z = sum(a.vertical * a.sign_z * wi for a, wi in zip(aniso, w, strict=True))
     safe = np.where(den > 0, den, 1.0)
-    return np.where(den > 0, np.abs(num_r) / safe, 0.0), np.where(den > 0, np.abs(num_z) / safe, 0.0)
+    return np.where(den > 0, np.abs(num_r) / safe, 0.0), np.where(
+        den > 0, np.abs(num_z) / safe, 0.0
+    )
 
 
 def local_flux_from_density(nuc: Nuclide, ekin_gev_per_n: np.ndarray, density) -> np.ndarray:

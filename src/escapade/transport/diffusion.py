@@ -35,9 +35,10 @@ class UniformDiffusion:
     z_scale_kpc: float = 4.0
 
     def _energy_factor(self, rigidity_gv, beta):
-        return np.asarray(beta) ** self.eta * (
-            np.asarray(rigidity_gv) / self.reference_rigidity_gv
-        ) ** self.delta
+        return (
+            np.asarray(beta) ** self.eta
+            * (np.asarray(rigidity_gv) / self.reference_rigidity_gv) ** self.delta
+        )
 
     def _vertical(self, z_kpc):
         if np.isinf(self.z_scale_kpc):
@@ -46,7 +47,9 @@ class UniformDiffusion:
 
     def coefficient(self, r_kpc, z_kpc, rigidity_gv, beta):
         r = np.asarray(r_kpc, dtype=float)
-        return self.d0_cm2_s * self._energy_factor(rigidity_gv, beta) * self._vertical(z_kpc) + 0.0 * r
+        return (
+            self.d0_cm2_s * self._energy_factor(rigidity_gv, beta) * self._vertical(z_kpc) + 0.0 * r
+        )
 
 
 @dataclass(frozen=True)

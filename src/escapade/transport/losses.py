@@ -50,7 +50,9 @@ def ionisation_rate_per_atom(nuc: Nuclide, ekin_gev_per_n) -> tuple[np.ndarray, 
     pref = 2.0 * np.pi * R_ELECTRON_CM**2 * me * C_CM_S * nuc.z**2 / beta
 
     def bracket(i_gev):
-        return np.maximum(np.log(2.0 * me * beta**2 * gamma**2 * qmax / i_gev**2) - 2.0 * beta**2, 0.0)
+        return np.maximum(
+            np.log(2.0 * me * beta**2 * gamma**2 * qmax / i_gev**2) - 2.0 * beta**2, 0.0
+        )
 
     return pref * bracket(I_H_GEV), pref * 2.0 * bracket(I_HE_GEV)
 
@@ -65,13 +67,24 @@ def coulomb_rate(nuc: Nuclide, ekin_gev_per_n, n_e_cm3, t_e_k: float = 1.0e4) ->
     m = nuc.mass_gev
     with np.errstate(divide="ignore"):
         arg = (
-            me**2 * m * gamma**2 * beta**4
+            me**2
+            * m
+            * gamma**2
+            * beta**4
             / (np.pi * R_ELECTRON_CM * HBAR_C_GEV_CM**2 * n_e * (m + 2.0 * gamma * me))
         )
         ln_lambda = np.where(n_e > 0, 0.5 * np.log(np.where(n_e > 0, arg, 1.0)), 0.0)
     return (
-        4.0 * np.pi * R_ELECTRON_CM**2 * me * C_CM_S * nuc.z**2 * n_e
-        * np.maximum(ln_lambda, 0.0) * beta**2 / (beta**3 + xm**3)
+        4.0
+        * np.pi
+        * R_ELECTRON_CM**2
+        * me
+        * C_CM_S
+        * nuc.z**2
+        * n_e
+        * np.maximum(ln_lambda, 0.0)
+        * beta**2
+        / (beta**3 + xm**3)
     )
 
 

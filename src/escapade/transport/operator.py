@@ -63,7 +63,7 @@ class FaceGeometry:
 
 
 def conductances(geom: FaceGeometry, d_radial: np.ndarray, d_vertical: np.ndarray):
-    """Face conductances (kpc^3/Myr) from D on radial faces (nr-1, nz) and vertical faces (nr, nz-1)."""
+    """Face conductances (kpc^3/Myr) from D on radial (nr-1, nz) and vertical (nr, nz-1) faces."""
     return geom.radial_area_over_dr * d_radial, geom.vertical_area_over_dz * d_vertical
 
 

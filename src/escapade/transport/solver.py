@@ -94,8 +94,14 @@ class ReusingSolver:
                 iters[0] += 1
 
             x, info = spla.cg(
-                m, b, x0=lu.solve(b), rtol=self.rtol, atol=0.0,
-                maxiter=self.max_cg_iterations, M=pre, callback=count,
+                m,
+                b,
+                x0=lu.solve(b),
+                rtol=self.rtol,
+                atol=0.0,
+                maxiter=self.max_cg_iterations,
+                M=pre,
+                callback=count,
             )
             self.stats.cg_iterations += iters[0]
             if info != 0:
@@ -153,7 +159,8 @@ def march(
 ) -> MarchResult:
     """Solve the steady state of one species on every energy of ``grid``.
 
-    Also returns, per energy, the volume-integrated injection, the escape through
+    Also returns, per energy, the volume-integrated injection into the unknown
+    nodes (a source on a boundary node, where N = 0, leaves at once), the escape through
     the boundaries and the destruction (units: particles per (GeV/n) per Myr per
     cm^3 kpc^3), for conservation checks.
     """
@@ -189,7 +196,7 @@ def march(
         if not np.all(np.isfinite(n_k)):
             raise SolverError(f"non-finite density for {ctx}")
         dens[k] = n_k
-        injected[k] = float(np.sum(vol * q))
+        injected[k] = float(np.sum((vol * q)[grid.interior]))
         escaped[k] = boundary_outflow(grid, t_r, t_z, n_k)
         destroyed[k] = float(np.sum(vol * gamma * n_k))
         g2, g1 = g1, b * n_k

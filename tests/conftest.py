@@ -1,0 +1,35 @@
+"""Shared helpers for the test suite."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import escapade  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def small_config(**sections) -> escapade.Config:
+    """A fast configuration (41 x 81 x 16) with section overrides, e.g. diffusion={"tau": 0}."""
+    data = {
+        "grid": {
+            "nr": 41,
+            "nz": 81,
+            "n_ekin": 16,
+            "ekin_min_gev_per_n": 0.1,
+            "ekin_max_gev_per_n": 1e5,
+        },
+    }
+    for name, values in sections.items():
+        data.setdefault(name, {}).update(values)
+    return escapade.validate_config(data)
+
+
+@pytest.fixture
+def repo() -> Path:
+    return REPO
