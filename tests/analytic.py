@@ -9,7 +9,7 @@ from scipy import special
 def bessel_slab_density(
     r_kpc, z_kpc, *, r_max_kpc, h_kpc, slab_half_kpc, d_kpc2_myr, q_of_r, q0=1.0, n_terms=400
 ):
-    """Steady diffusion from a source q0 q(R) in the slab |z| < slab_half; uniform D, N = 0 on walls.
+    """Steady diffusion from q0 q(R) in the slab |z| < slab_half; uniform D, N = 0 on walls.
 
     N(R, z) = sum_n J0(zeta_n R / R_max) f_n(z), with the Fourier-Bessel coefficients
     q_n = 2 / (R_max^2 J1(zeta_n)^2) int_0^Rmax R q(R) J0(zeta_n R / R_max) dR and

@@ -263,7 +263,7 @@ class Model:
                 np.hypot(all_r, all_z),
                 {
                     "units": "1",
-                    "long_name": "dipole of all propagated nucleons (current / density at equal E/n)",
+                    "long_name": "dipole of all nucleons (current / density at equal E/n)",
                 },
             ),
             "diffusion_coefficient_sun_cm2_s": (
