@@ -156,8 +156,10 @@ class SourceConfig(_Section):
 class GasConfig(_Section):
     """Interstellar gas (see :mod:`escapade.galaxy.gas`)."""
 
-    enabled: bool = True
-    model: Literal["galprop_analytic"] = "galprop_analytic"
+    enabled: bool = Field(True, description="false: no gas at all (no collisions, no losses)")
+    model: Literal["galprop_analytic"] = Field(
+        "galprop_analytic", description="HI, H2, HII model (GALPROP analytic; see docs)"
+    )
     x_co: float | Literal["strong2004"] = Field(
         1.9e20, description="X_CO in cm^-2 (K km/s)^-1, or 'strong2004' (radially varying)"
     )
@@ -174,7 +176,7 @@ class GasConfig(_Section):
 class LossesConfig(_Section):
     """Continuous energy losses (ionisation, Coulomb)."""
 
-    enabled: bool = True
+    enabled: bool = Field(True, description="ionisation and Coulomb energy losses")
     electron_temperature_k: float = Field(1.0e4, gt=0, lt=1e9, description="T_e of ionised gas")
 
 
@@ -196,7 +198,9 @@ class NuclearConfig(_Section):
 class SpeciesConfig(_Section):
     """Which nuclei to propagate and their relative source abundances."""
 
-    propagate: list[str] = Field(default_factory=lambda: ["1H", "4He"])
+    propagate: list[str] = Field(
+        default_factory=lambda: ["1H", "4He"], description="isotopes to propagate, e.g. ['1H']"
+    )
     abundances: dict[str, float] = Field(
         default_factory=lambda: {"1H": 1.0, "4He": 0.12},
         description="source abundance relative to 1H at spectrum_reference_rigidity_gv",
@@ -285,6 +289,8 @@ def _format_error(err: dict[str, Any], data: dict[str, Any]) -> str:
         where = f"[{'.'.join(loc[:-1])}] " if len(loc) > 1 else ""
         return f"{where}unknown key {loc[-1]!r}{hint} Allowed: {', '.join(allowed)}"
     value = err.get("input")
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
         return f"{key}: {msg}"
     return f"{key} = {value!r}: {msg}"
@@ -360,3 +366,29 @@ def with_updates(cfg: Config, updates: dict[str, Any]) -> Config:
             raise ConfigError(f"{dotted!r} is not a config key.{hint}")
         data[parts[0]][parts[1]] = value
     return validate_config(data)
+
+
+def _toml_value(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{}" if not value else tomli_w.dumps(value).strip().replace("\n", ", ")
+    return tomli_w.dumps({"v": value}, multiline_strings=False).split("=", 1)[1].strip()
+
+
+def reference_markdown() -> str:
+    """The configuration reference (every key, its default and meaning) as a markdown table."""
+    rows = ["| key | default | meaning |", "|---|---|---|"]
+    for section, field in Config.model_fields.items():
+        model = field.annotation
+        defaults = model()  # type: ignore[operator]
+        for key, f in model.model_fields.items():  # type: ignore[union-attr]
+            value = getattr(defaults, key)
+            shown = _toml_value(value)
+            doc = f.description or ""
+            if not doc and hasattr(f.annotation, "__args__"):
+                doc = "one of " + ", ".join(repr(a) for a in f.annotation.__args__)
+            rows.append(f"| `{section}.{key}` | `{shown}` | {doc} |")
+    return "\n".join(rows)

@@ -1,0 +1,51 @@
+"""Core-engine benchmark: the letter preset (1H + 4He, 64 energies) on three (R x z) grids.
+
+Prints wall time and memory of ``escapade.solve`` and records them in results.md.
+Usage: python benchmarks/bench_core.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from _util import measure, record
+
+PRESET = Path(__file__).resolve().parents[1] / "configs" / "letter_tau0.85.toml"
+GRIDS = [(41, 81), (81, 161), (161, 321)]
+
+
+def main() -> None:
+    rows = [
+        "| grid (R x z x E) | unknowns per energy | solve [s] | first solve in a process [s] "
+        "| peak traced memory [MB] | max RSS [MB] | LU factorisations / CG solves |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for nr, nz in GRIDS:
+        setup = (
+            f"cfg = escapade.with_updates(escapade.load_config({str(PRESET)!r}), "
+            f"{{'grid.nr': {nr}, 'grid.nz': {nz}, 'grid.n_ekin': 64}})"
+        )
+        # the first solve in a process also pays imports and table reads (what `escapade run`
+        # sees); the second is the steady cost inside a scan or a fit
+        stmt = (
+            "import time; t = time.perf_counter(); ds = escapade.solve(cfg); "
+            "cold = time.perf_counter() - t; t = time.perf_counter(); ds = escapade.solve(cfg); "
+            "extra = {'cold': cold, 'warm': time.perf_counter() - t, "
+            "'lu': int(ds.attrs['solver_factorizations']), 'cg': int(ds.attrs['solver_cg_solves'])}"
+        )
+        rec = measure(setup, stmt)
+        row = (
+            f"| {nr} x {nz} x 64 | {(nr - 1) * (nz - 2)} | {rec['warm']:.2f} | {rec['cold']:.2f} | "
+            f"{rec['peak_traced_mb']:.0f} | {rec['max_rss_mb']:.0f} | {rec['lu']} / {rec['cg']} |"
+        )
+        print(row)
+        rows.append(row)
+    note = (
+        "\n\nTarget: 81 x 161 x 64 under 3 s on 2 cores. Wall time of `escapade.solve`, best of 3 "
+        "processes; the first solve in a process includes imports and table reads."
+    )
+    record("Core engine: letter preset, 1H + 4He (bench_core.py)", "\n".join(rows) + note)
+
+
+if __name__ == "__main__":
+    main()
