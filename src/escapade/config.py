@@ -232,6 +232,27 @@ class SpeciesConfig(_Section):
         return self
 
 
+class ReaccelerationConfig(_Section):
+    """Diffusive reacceleration (see :mod:`escapade.transport.reacceleration`)."""
+
+    v_alfven_km_s: float = Field(0.0, ge=0.0, le=300.0, description="Alfven speed; 0 = off")
+    formula: Literal["seo_ptuskin", "simple"] = Field(
+        "seo_ptuskin", description="D_pp D normalisation: Seo & Ptuskin 1994 or v_A^2 p^2 / 9"
+    )
+
+
+class ConvectionConfig(_Section):
+    """Vertical Galactic wind (see :mod:`escapade.transport.convection`)."""
+
+    v0_km_s: float = Field(0.0, ge=0.0, le=2000.0, description="wind speed at the plane; 0 = off")
+    dvdz_km_s_per_kpc: float = Field(
+        0.0, ge=0.0, le=1000.0, description="wind gradient dv/dz away from the plane"
+    )
+    radial: Literal["uniform", "source"] = Field(
+        "uniform", description="v0 uniform in R, or scaled by Q(R)/Q(R_sun)"
+    )
+
+
 class SolverConfig(_Section):
     """Numerical options of the steady-state solver."""
 
@@ -254,10 +275,21 @@ class Config(BaseModel):
     losses: LossesConfig = Field(default_factory=LossesConfig)
     nuclear: NuclearConfig = Field(default_factory=NuclearConfig)
     species: SpeciesConfig = Field(default_factory=SpeciesConfig)
+    reacceleration: ReaccelerationConfig = Field(default_factory=ReaccelerationConfig)
+    convection: ConvectionConfig = Field(default_factory=ConvectionConfig)
     solver: SolverConfig = Field(default_factory=SolverConfig)
 
     @model_validator(mode="after")
     def _cross_checks(self):
+        if (
+            self.reacceleration.v_alfven_km_s > 0
+            and self.reacceleration.formula == "seo_ptuskin"
+            and self.diffusion.delta <= 0
+        ):
+            raise ValueError(
+                f"reacceleration.formula = 'seo_ptuskin' needs diffusion.delta > 0 "
+                f"(got {self.diffusion.delta}); use formula = 'simple' or a positive delta"
+            )
         for name in self.source.index_overrides:
             if name not in self.species.propagate:
                 raise ValueError(
@@ -289,8 +321,6 @@ def _format_error(err: dict[str, Any], data: dict[str, Any]) -> str:
         where = f"[{'.'.join(loc[:-1])}] " if len(loc) > 1 else ""
         return f"{where}unknown key {loc[-1]!r}{hint} Allowed: {', '.join(allowed)}"
     value = err.get("input")
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
         return f"{key}: {msg}"
     return f"{key} = {value!r}: {msg}"

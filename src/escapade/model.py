@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -30,9 +31,11 @@ from .nuclear.crosssections import inelastic_mb
 from .observables.anisotropy import dipole_anisotropy
 from .observables.sun import midplane, value_at_sun
 from .species import Nuclide, nuclide, sort_heaviest_first
+from .transport.convection import Convection
 from .transport.diffusion import SourceCorrelatedDiffusion, UniformDiffusion
 from .transport.losses import NuclearLosses
 from .transport.operator import FaceGeometry
+from .transport.reacceleration import Reacceleration
 from .transport.solver import MarchResult, ReusingSolver, SolveStats, SpeciesProblem, march
 
 
@@ -71,6 +74,8 @@ class Model:
     diffusion: object
     losses: NuclearLosses
     species: list[Nuclide]
+    convection: Convection = field(default_factory=Convection)
+    reacceleration: Reacceleration = field(default_factory=Reacceleration)
     stats: SolveStats = field(default_factory=SolveStats)
 
     @classmethod
@@ -99,9 +104,16 @@ class Model:
             electron_temperature_k=cfg.losses.electron_temperature_k,
         )
         species = [nuclide(n) for n in sort_heaviest_first(cfg.species.propagate)]
-        return cls(
-            cfg, grid, gas, sources.on_grid(grid), build_diffusion(cfg, profile), losses, species
+        c = cfg.convection
+        convection = Convection(
+            c.v0_km_s, c.dvdz_km_s_per_kpc, profile.shape if c.radial == "source" else None
         )
+        reacc = Reacceleration(
+            cfg.reacceleration.v_alfven_km_s, cfg.reacceleration.formula, cfg.diffusion.delta
+        )
+        diffusion = build_diffusion(cfg, profile)
+        shape = sources.on_grid(grid)
+        return cls(cfg, grid, gas, shape, diffusion, losses, species, convection, reacc)
 
     # -- per-species physics on the grid -------------------------------------------------
     def spectrum(self, nuc: Nuclide) -> InjectionSpectrum:
@@ -139,18 +151,50 @@ class Model:
         return v * MB_CM2 * MYR_S * (self.gas.h_total * s_h + self.gas.he * s_he)
 
     def loss_rate(self, nuc: Nuclide, k: int) -> np.ndarray:
-        """Continuous loss rate b (GeV/n per Myr), (nr, nz)."""
+        """Continuous loss rate b (GeV/n per Myr), (nr, nz): ionisation, Coulomb, adiabatic."""
         e = self.grid.ekin_gev_per_n[k]
-        return self.losses.rate_gev_per_n_s(nuc, e, self.gas) * MYR_S
+        b = self.losses.rate_gev_per_n_s(nuc, e, self.gas) * MYR_S
+        if self.convection.enabled:
+            p_n = np.sqrt(e * (e + 2.0 * nuc.mass_per_nucleon_gev))
+            b = b + float(nuc.beta(e)) * p_n * self._wind_divergence / 3.0
+        return b
+
+    @cached_property
+    def _wind_divergence(self) -> np.ndarray:
+        return self.convection.divergence_per_myr(self.grid)
+
+    @cached_property
+    def _wind_flow(self) -> np.ndarray | None:
+        return self.convection.face_flow(self.grid) if self.convection.enabled else None
+
+    def energy_diffusion(self, nuc: Nuclide, k: int) -> np.ndarray:
+        """K = beta p^2 D_pp (GeV^4/Myr) on the nodes at the energy face above E_k."""
+        e_f = self.grid.ekin_gev_per_n[k] * np.exp(0.5 * self.grid.dlnekin)
+        p_n = np.sqrt(e_f * (e_f + 2.0 * nuc.mass_per_nucleon_gev))
+        g = self.grid
+        d = (
+            self.diffusion.coefficient(
+                g.r_kpc[:, None], g.z_kpc[None, :], nuc.rigidity_gv(e_f), nuc.beta(e_f)
+            )
+            / CM2_S_PER_KPC2_MYR
+        )
+        return float(nuc.beta(e_f)) * p_n**4 * self.reacceleration.dpp_over_p2_per_myr(d)
 
     def problem(self, nuc: Nuclide) -> SpeciesProblem:
         spec = self.source_spectrum(nuc)
+        e = self.grid.ekin_gev_per_n
+        reacc = self.reacceleration.enabled
         return SpeciesProblem(
             name=nuc.name,
             diffusion=lambda k: self.diffusion_on_faces(nuc, k),
             destruction=lambda k: self.destruction_rate(nuc, k),
             loss=lambda k: self.loss_rate(nuc, k),
             source=lambda k: spec[k] * self.source_shape,
+            flow_z=self._wind_flow,
+            energy_diffusion=(lambda k: self.energy_diffusion(nuc, k)) if reacc else None,
+            energy_weight=nuc.beta(e) / (e * (e + 2.0 * nuc.mass_per_nucleon_gev))
+            if reacc
+            else None,
         )
 
     def diffusion_at_sun_cm2_s(self, nuc: Nuclide) -> np.ndarray:
@@ -310,6 +354,7 @@ class Model:
             solver_factorizations=self.stats.factorizations,
             solver_cg_solves=self.stats.cg_solves,
             solver_max_relative_residual=self.stats.max_relative_residual,
+            solver_krylov_iterations=self.stats.krylov_iterations,
             inelastic_cross_sections=self.cfg.nuclear.inelastic,
         )
         return ds

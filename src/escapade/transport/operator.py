@@ -15,7 +15,9 @@ so the assembled matrix K (minus the volume-integrated operator) is symmetric
 positive definite and the scheme conserves particles exactly: what leaves one
 control volume enters its neighbour. There is no face at R = 0 (dN/dR = 0 by
 symmetry); faces to the boundary nodes at R = R_max and z = +-H carry the
-escaping flux T_f N_ij (N = 0 there). The operator knows nothing about nuclei.
+escaping flux T_f N_ij (N = 0 there). A vertical wind v_z(R, z) enters the
+vertical face fluxes by exponential fitting (:func:`vertical_coefficients`). The operator knows
+nothing about nuclei.
 """
 
 from __future__ import annotations
@@ -67,42 +69,84 @@ def conductances(geom: FaceGeometry, d_radial: np.ndarray, d_vertical: np.ndarra
     return geom.radial_area_over_dr * d_radial, geom.vertical_area_over_dz * d_vertical
 
 
-def assemble(grid: Grid, t_r: np.ndarray, t_z: np.ndarray, diag_extra: np.ndarray) -> sp.csc_matrix:
-    """Assemble K + diag(diag_extra) on the unknown nodes.
+def assemble(
+    grid: Grid,
+    t_r: np.ndarray,
+    t_z: np.ndarray,
+    diag_extra: np.ndarray,
+    flow_z: np.ndarray | None = None,
+) -> sp.csc_matrix:
+    """Assemble K + C + diag(diag_extra) on the unknown nodes.
 
     ``t_r`` (nr-1, nz) and ``t_z`` (nr, nz-1) are face conductances; ``diag_extra``
-    (nr, nz) is added on the diagonal (volume times loss rates). Unknowns are the
-    nodes with i < nr-1 and 0 < j < nz-1, ordered with z fastest.
+    (nr, nz) is added on the diagonal (volume times loss rates). ``flow_z`` (nr, nz-1),
+    optional, is the volume flow rate v_z A through each vertical face (kpc^3/Myr,
+    positive upwards); see :func:`vertical_coefficients` (the matrix is then not
+    symmetric).
+    Unknowns are the nodes with i < nr-1 and 0 < j < nz-1, ordered with z fastest.
     """
     ni, nj = grid.nr - 1, grid.nz - 2
     # conductances between unknowns and to the boundary
     tr = t_r[:, 1:-1]  # (nr-1, nj): face i+1/2 for i = 0..nr-2
-    tz = t_z[:-1, :]  # (ni, nz-1): faces j+1/2 for j = 0..nz-2
+    cu, cd = vertical_coefficients(t_z, flow_z)
+    cu, cd = cu[:-1, :], cd[:-1, :]  # (ni, nz-1): faces j+1/2 for j = 0..nz-2
     diag = diag_extra[:-1, 1:-1].copy()
     diag += tr  # face at i+1/2 (to i+1, the last one to the boundary R_max)
     diag[1:] += tr[:-1]  # face at i-1/2
-    diag += tz[:, 1:]  # face j+1/2
-    diag += tz[:, :-1]  # face j-1/2
+    diag += cu[:, 1:]  # upward flux through the face above
+    diag += cd[:, :-1]  # downward flux through the face below
     n = ni * nj
-    off_z = -tz[:, 1:-1]  # couplings (j, j+1) for j = 1..nz-3 -> (ni, nj-1)
     upper_z = np.zeros((ni, nj))
-    upper_z[:, :-1] = off_z
-    upper_z = upper_z.ravel()[:-1]
+    upper_z[:, :-1] = -cd[:, 1:-1]  # A[j, j+1]: what comes down from j+1
+    lower_z = np.zeros((ni, nj))
+    lower_z[:, :-1] = -cu[:, 1:-1]  # A[j+1, j]: what goes up from j
     off_r = -tr[:-1].ravel()  # couplings (i, i+1) for i = 0..ni-2
     return sp.diags(
-        [diag.ravel(), upper_z, upper_z, off_r, off_r],
+        [diag.ravel(), upper_z.ravel()[:-1], lower_z.ravel()[:-1], off_r, off_r],
         [0, 1, -1, nj, -nj],
         shape=(n, n),
         format="csc",
     )
 
 
-def boundary_outflow(grid: Grid, t_r: np.ndarray, t_z: np.ndarray, n_full: np.ndarray) -> float:
+def boundary_outflow(
+    grid: Grid,
+    t_r: np.ndarray,
+    t_z: np.ndarray,
+    n_full: np.ndarray,
+    flow_z: np.ndarray | None = None,
+) -> float:
     """Particles per unit time leaving through R = R_max and z = +-H (N on all nodes)."""
+    cu, cd = vertical_coefficients(t_z, flow_z)
     out_r = np.sum(t_r[-1, 1:-1] * n_full[-2, 1:-1])
-    out_top = np.sum(t_z[:-1, -1] * n_full[:-1, -2])
-    out_bot = np.sum(t_z[:-1, 0] * n_full[:-1, 1])
+    out_top = np.sum(cu[:-1, -1] * n_full[:-1, -2])
+    out_bot = np.sum(cd[:-1, 0] * n_full[:-1, 1])
     return float(out_r + out_top + out_bot)
+
+
+def bernoulli(x: np.ndarray) -> np.ndarray:
+    """B(x) = x / (exp(x) - 1), with B(0) = 1."""
+    x = np.asarray(x, dtype=float)
+    small = np.abs(x) < 1e-8
+    safe = np.where(small, 1.0, x)
+    return np.where(small, 1.0 - 0.5 * x, safe / np.expm1(safe))
+
+
+def vertical_coefficients(t_z: np.ndarray, flow_z: np.ndarray | None):
+    """Coefficients (c_up, c_down) of the vertical face fluxes F = c_up N_j - c_down N_{j+1}.
+
+    Diffusion alone: c_up = c_down = T. With a wind of volume flow v A, the
+    Scharfetter-Gummel (Il'in-Allen-Southwell) exponential fitting,
+    c_up = T B(-Pe), c_down = T B(Pe), Pe = v dz / D (cell Peclet number),
+    B(x) = x / (e^x - 1): exact for constant coefficients in one dimension, central
+    (second order) for small Pe, upwind for large Pe, and c_up - c_down = v A exactly
+    (Scharfetter & Gummel 1969, IEEE TED 16, 64; Il'in 1969, Math. Notes 6, 596).
+    """
+    if flow_z is None:
+        return t_z, t_z
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pe = np.where(t_z > 0, flow_z / np.where(t_z > 0, t_z, 1.0), 0.0)
+    return t_z * bernoulli(-pe), t_z * bernoulli(pe)
 
 
 def to_full(grid: Grid, u: np.ndarray) -> np.ndarray:

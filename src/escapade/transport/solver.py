@@ -26,7 +26,9 @@ checked.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -57,6 +59,7 @@ class SolveStats:
     cg_solves: int = 0
     cg_iterations: int = 0
     max_relative_residual: float = 0.0
+    krylov_iterations: int = 0
 
 
 @dataclass
@@ -80,7 +83,8 @@ class ReusingSolver:
         self._lu = spla.splu(m, permc_spec="MMD_AT_PLUS_A")
         self.stats.factorizations += 1
 
-    def solve(self, m, b: np.ndarray, context: str) -> np.ndarray:
+    def solve(self, m, b: np.ndarray, context: str, symmetric: bool = True) -> np.ndarray:
+        """Solve m x = b; ``symmetric=False`` (a wind) uses GMRES instead of CG."""
         bnorm = float(np.linalg.norm(b))
         if bnorm == 0.0:
             return np.zeros_like(b)
@@ -93,16 +97,18 @@ class ReusingSolver:
             def count(_):
                 iters[0] += 1
 
-            x, info = spla.cg(
-                m,
-                b,
-                x0=lu.solve(b),
-                rtol=self.rtol,
-                atol=0.0,
-                maxiter=self.max_cg_iterations,
-                M=pre,
-                callback=count,
-            )
+            kw = dict(x0=lu.solve(b), rtol=self.rtol, atol=0.0, M=pre, callback=count)
+            if symmetric:
+                x, info = spla.cg(m, b, maxiter=self.max_cg_iterations, **kw)
+            else:
+                x, info = spla.gmres(
+                    m,
+                    b,
+                    restart=self.max_cg_iterations,
+                    maxiter=1,
+                    callback_type="pr_norm",
+                    **kw,
+                )
             self.stats.cg_iterations += iters[0]
             if info != 0:
                 x = None
@@ -131,6 +137,11 @@ class SpeciesProblem:
     ``diffusion(k)`` -> (D on radial faces (nr-1, nz), D on vertical faces (nr, nz-1))
     in kpc^2/Myr; ``destruction(k)`` -> Gamma in 1/Myr; ``loss(k)`` -> b in
     GeV/n per Myr; ``source(k)`` -> Q in 1/(cm^3 GeV/n Myr) (control-volume average).
+    Optional: ``flow_z`` (nr, nz-1), the wind's volume flow through the vertical
+    faces (kpc^3/Myr); ``energy_diffusion(k)`` -> K = beta p^2 D_pp (GeV^4/Myr) on
+    the nodes at the energy face between k and k+1 (k = n_ekin-1: the face above the
+    grid, where N = 0), with ``energy_weight`` = beta/p^2 per energy (GeV^-2): the
+    reacceleration term (see :mod:`escapade.transport.reacceleration`).
     """
 
     name: str
@@ -138,6 +149,9 @@ class SpeciesProblem:
     destruction: Callable[[int], np.ndarray]
     loss: Callable[[int], np.ndarray]
     source: Callable[[int], np.ndarray]
+    flow_z: np.ndarray | None = None
+    energy_diffusion: Callable[[int], np.ndarray] | None = None
+    energy_weight: np.ndarray | None = None
 
 
 @dataclass
@@ -167,6 +181,8 @@ def march(
 
     if scheme not in SCHEMES:
         raise ValueError(f"energy scheme {scheme!r} unknown; allowed: {', '.join(SCHEMES)}")
+    if problem.energy_diffusion is not None:
+        return march_coupled(grid, problem, scheme, solver, progress)
     solver = solver or ReusingSolver()
     solver.reset()
     geom = FaceGeometry(grid)
@@ -189,17 +205,159 @@ def march(
         q = problem.source(k)
         diag_extra = vol * (gamma + alpha * b / (h * e[k]))
         rhs = vol * (q + (b1 * g1 + b2 * g2) / (h * e[k]))
-        m = assemble(grid, t_r, t_z, diag_extra)
+        m = assemble(grid, t_r, t_z, diag_extra, problem.flow_z)
         ctx = f"species {problem.name} at {e[k]:.4g} GeV/n on a {grid.nr}x{grid.nz} grid"
-        u = solver.solve(m, to_unknowns(grid, rhs), ctx)
+        u = solver.solve(m, to_unknowns(grid, rhs), ctx, symmetric=problem.flow_z is None)
         n_k = to_full(grid, u)
         if not np.all(np.isfinite(n_k)):
             raise SolverError(f"non-finite density for {ctx}")
         dens[k] = n_k
         injected[k] = float(np.sum((vol * q)[grid.interior]))
-        escaped[k] = boundary_outflow(grid, t_r, t_z, n_k)
+        escaped[k] = boundary_outflow(grid, t_r, t_z, n_k, problem.flow_z)
         destroyed[k] = float(np.sum(vol * gamma * n_k))
         g2, g1 = g1, b * n_k
         if progress is not None:
             progress()
+    return MarchResult(dens, injected, escaped, destroyed)
+
+
+def _energy_steps(grid: Grid) -> tuple[np.ndarray, np.ndarray]:
+    """Energy spacings below and above each node, with a ghost node above the grid."""
+    e = grid.ekin_gev_per_n
+    e_ext = np.append(e, e[-1] * np.exp(grid.dlnekin))
+    above = np.diff(e_ext)
+    below = np.empty_like(e)
+    below[0] = np.inf  # no flux through the bottom of the grid
+    below[1:] = np.diff(e)
+    return below, above
+
+
+def march_coupled(
+    grid: Grid,
+    problem: SpeciesProblem,
+    scheme: str = "bdf2",
+    solver: ReusingSolver | None = None,
+    progress: Callable[[], None] | None = None,
+) -> MarchResult:
+    """Solve the coupled (R, z, E) system of one species with reacceleration.
+
+    Diffusion in momentum couples every energy to its neighbours in both directions,
+    so the energy march becomes a preconditioner: GMRES on the whole system, each
+    iteration preconditioned by one downward sweep (block back-substitution) with the
+    exact LU factorisation of every energy's 2D block. In the energy direction the
+    reacceleration term is the conservative difference
+
+        [K_{k+1/2} (u_{k+1} - u_k) / dE_+ - K_{k-1/2} (u_k - u_{k-1}) / dE_-] / (h E_k),
+
+    u = beta N / p^2, with the cell width h E_k of the loss term so that both
+    telescope with the same weights (no flux through the bottom; N = 0 above the top).
+    """
+    solver = solver or ReusingSolver()
+    geom = FaceGeometry(grid)
+    vol = grid.volume_kpc3
+    e = grid.ekin_gev_per_n
+    h = grid.dlnekin
+    ne = grid.n_ekin
+    n = (grid.nr - 1) * (grid.nz - 2)
+    w = np.asarray(problem.energy_weight, dtype=float)
+    below, above = _energy_steps(grid)
+    kface = [problem.energy_diffusion(k) for k in range(ne)]  # face k+1/2
+    vol_u = to_unknowns(grid, vol)
+    b_all = [problem.loss(k) for k in range(ne)]
+    mats, upper, lower = [], {}, {}
+    rhs = np.zeros(ne * n)
+    t_all = []
+    for k in range(ne):
+        alpha, b1, b2 = SCHEMES[scheme] if k <= ne - 3 else SCHEMES["upwind"]
+        d_r, d_z = problem.diffusion(k)
+        t_r, t_z = conductances(geom, d_r, d_z)
+        t_all.append((t_r, t_z))
+        gamma = problem.destruction(k)
+        hek = h * e[k]
+        k_up = kface[k] / (above[k] * hek)
+        k_dn = kface[k - 1] / (below[k] * hek) if k > 0 else np.zeros_like(k_up)
+        diag_extra = vol * (gamma + alpha * b_all[k] / hek + (k_up + k_dn) * w[k])
+        m = assemble(grid, t_r, t_z, diag_extra, problem.flow_z)
+        mats.append(m)
+        if k + 1 < ne:
+            coupling = b1 * b_all[k + 1] / hek + k_up * w[k + 1]
+            upper[(k, k + 1)] = -vol_u * to_unknowns(grid, coupling)
+        if k + 2 < ne and b2 != 0.0:
+            upper[(k, k + 2)] = -vol_u * to_unknowns(grid, b2 * b_all[k + 2] / hek)
+        if k > 0:
+            lower[(k, k - 1)] = -vol_u * to_unknowns(grid, k_dn * w[k - 1])
+        rhs[k * n : (k + 1) * n] = to_unknowns(grid, vol * problem.source(k))
+        if progress is not None:
+            progress()
+
+    # SuperLU releases the GIL: factorise the energy blocks on all cores
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        lus = list(pool.map(lambda m: spla.splu(m, permc_spec="MMD_AT_PLUS_A"), mats))
+    solver.stats.factorizations += len(lus)
+
+    def matvec(x):
+        y = np.empty_like(x)
+        for k in range(ne):
+            sl = slice(k * n, (k + 1) * n)
+            yk = mats[k] @ x[sl]
+            for j in (k + 1, k + 2):
+                if (k, j) in upper:
+                    yk += upper[(k, j)] * x[j * n : (j + 1) * n]
+            if (k, k - 1) in lower:
+                yk += lower[(k, k - 1)] * x[(k - 1) * n : k * n]
+            y[sl] = yk
+        return y
+
+    def sweep(r):
+        """Symmetric block Gauss-Seidel: downward sweep (D + U), then upward (D + L) D^-1."""
+        x = np.zeros_like(r)
+        for k in range(ne - 1, -1, -1):
+            rk = r[k * n : (k + 1) * n].copy()
+            for j in (k + 1, k + 2):
+                if (k, j) in upper:
+                    rk -= upper[(k, j)] * x[j * n : (j + 1) * n]
+            x[k * n : (k + 1) * n] = lus[k].solve(rk)
+        for k in range(1, ne):
+            corr = lower[(k, k - 1)] * x[(k - 1) * n : k * n]
+            x[k * n : (k + 1) * n] -= lus[k].solve(corr)
+        return x
+
+    size = ne * n
+    a_op = spla.LinearOperator((size, size), matvec=matvec, dtype=float)
+    m_op = spla.LinearOperator((size, size), matvec=sweep, dtype=float)
+    iters = [0]
+
+    def count(_):
+        iters[0] += 1
+
+    x, info = spla.gmres(
+        a_op,
+        rhs,
+        x0=sweep(rhs),
+        M=m_op,
+        rtol=solver.rtol,
+        atol=0.0,
+        restart=40,
+        maxiter=10,
+        callback=count,
+        callback_type="pr_norm",
+    )
+    solver.stats.cg_iterations += iters[0]
+    bnorm = float(np.linalg.norm(rhs))
+    res = float(np.linalg.norm(matvec(x) - rhs)) / bnorm if bnorm > 0 else 0.0
+    solver.stats.max_relative_residual = max(solver.stats.max_relative_residual, res)
+    solver.stats.krylov_iterations += iters[0]
+    if not np.isfinite(res) or res > max(100.0 * solver.rtol, 1e-8):
+        raise SolverError(
+            f"reacceleration solve (GMRES) did not converge for species {problem.name} on a "
+            f"{grid.nr}x{grid.nz}x{ne} grid: relative residual {res:.2e} after {iters[0]} "
+            f"iterations (tolerance {solver.rtol:.1e})"
+        )
+    dens = np.stack([to_full(grid, x[k * n : (k + 1) * n]) for k in range(ne)])
+    inside = grid.interior
+    injected = np.array([float(np.sum((vol * problem.source(k))[inside])) for k in range(ne)])
+    escaped = np.array(
+        [boundary_outflow(grid, *t_all[k], dens[k], problem.flow_z) for k in range(ne)]
+    )
+    destroyed = np.array([float(np.sum(vol * problem.destruction(k) * dens[k])) for k in range(ne)])
     return MarchResult(dens, injected, escaped, destroyed)
