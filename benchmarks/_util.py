@@ -37,7 +37,9 @@ def measure(setup: str, stmt: str, repeat: int = 3) -> dict:
     for _ in range(repeat):
         out = subprocess.run(
             [sys.executable, "-c", _CHILD.format(setup=setup, stmt=stmt)],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         rec = json.loads(out.stdout.strip().splitlines()[-1])
         if best is None or rec["wall_s"] < best["wall_s"]:

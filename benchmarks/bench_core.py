@@ -45,6 +45,52 @@ def main() -> None:
         "processes; the first solve in a process includes imports and table reads."
     )
     record("Core engine: letter preset, 1H + 4He (bench_core.py)", "\n".join(rows) + note)
+    transport_terms()
+
+
+def transport_terms() -> None:
+    """The letter preset on 81 x 161 x 64 with reacceleration and/or a wind."""
+    cases = [
+        ("plain diffusion", {}),
+        (
+            "wind v0 = 10 km/s, dv/dz = 5 km/s/kpc",
+            {"convection.v0_km_s": 10.0, "convection.dvdz_km_s_per_kpc": 5.0},
+        ),
+        ("reacceleration v_A = 20 km/s", {"reacceleration.v_alfven_km_s": 20.0}),
+        ("both", {"reacceleration.v_alfven_km_s": 20.0, "convection.v0_km_s": 10.0}),
+    ]
+    rows = [
+        "| case | solve [s] | ratio to plain | GMRES iterations | LU factorisations "
+        "| max RSS [MB] |",
+        "|---|---|---|---|---|---|",
+    ]
+    base = None
+    for label, upd in cases:
+        setup = f"cfg = escapade.with_updates(escapade.load_config({str(PRESET)!r}), {upd!r})"
+        stmt = (
+            "escapade.solve(escapade.with_updates(cfg, {'grid.nr': 21, 'grid.nz': 41})); "
+            "import time; t = time.perf_counter(); ds = escapade.solve(cfg); "
+            "extra = {'warm': time.perf_counter() - t, "
+            "'it': int(ds.attrs['solver_krylov_iterations']), "
+            "'lu': int(ds.attrs['solver_factorizations'])}"
+        )
+        rec = measure(setup, stmt, repeat=2)
+        base = base or rec["warm"]
+        row = (
+            f"| {label} | {rec['warm']:.2f} | {rec['warm'] / base:.1f} | {rec['it']} | "
+            f"{rec['lu']} | {rec['max_rss_mb']:.0f} |"
+        )
+        print(row)
+        rows.append(row)
+    note = (
+        "\n\nTarget for reacceleration: within 3x of plain diffusion. Reacceleration solves the "
+        "coupled (R, z, E) system by GMRES preconditioned with one LU per energy plane "
+        "(factorised on all cores)."
+    )
+    record(
+        "Reacceleration and convection, 81 x 161 x 64, 1H + 4He (bench_core.py)",
+        "\n".join(rows) + note,
+    )
 
 
 if __name__ == "__main__":

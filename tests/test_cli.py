@@ -89,3 +89,13 @@ def test_console_script_entry_point(tmp_path):
     )
     assert proc.returncode == 2
     assert "grid.nr = 1" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_memory_estimate_refuses_oversized_runs(tmp_path, capsys):
+    cfg = tmp_path / "big.toml"
+    cfg.write_text("[grid]\nnr = 2001\nnz = 4001\n[solver]\nmemory_limit_gb = 4\n")
+    out = tmp_path / "o.nc"
+    assert main(["run", str(cfg), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "needs about" in err and "solver.memory_limit_gb = 4.0" in err
+    assert not out.exists()

@@ -29,9 +29,13 @@ def _user_errors():
     from .config import ConfigError
     from .io import SolutionFileError
     from .nuclear.crosssections import CrossSectionError
+    from .resources import ResourceLimitError
     from .species import SpeciesError
 
-    return (UserError, ConfigError, SolutionFileError, SpeciesError, CrossSectionError)
+    return (
+        UserError, ConfigError, SolutionFileError, SpeciesError, CrossSectionError,
+        ResourceLimitError,
+    )
 
 
 def _progress_factory(total: int, label: str):
@@ -134,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("info", help="print a summary of a solution file")
     i.add_argument("solution", help="netCDF file written by 'escapade run'")
     i.set_defaults(func=cmd_info)
+    from .cli_scan import register as _register_scan
+
+    _register_scan(sub)
     return p
 
 

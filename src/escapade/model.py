@@ -30,6 +30,7 @@ from .grid import Grid
 from .nuclear.crosssections import inelastic_mb
 from .observables.anisotropy import dipole_anisotropy
 from .observables.sun import midplane, value_at_sun
+from .resources import check_memory
 from .species import Nuclide, nuclide, sort_heaviest_first
 from .transport.convection import Convection
 from .transport.diffusion import SourceCorrelatedDiffusion, UniformDiffusion
@@ -80,6 +81,7 @@ class Model:
 
     @classmethod
     def from_config(cls, cfg: Config) -> Model:
+        check_memory(cfg)
         g = cfg.grid
         grid = Grid.build(
             cfg.galaxy.r_max_kpc,

@@ -19,9 +19,10 @@ alpha, beta1, beta2 = 3/2, 2, -1/2 (BDF2) or 1, 1, 0 (upwind), h = ln(E_{k+1}/E_
 Each energy is one sparse symmetric positive-definite system (the
 finite-volume operator of :mod:`escapade.transport.operator` times the control
 volumes), solved by sparse LU; neighbouring energies reuse the last
-factorisation as a preconditioner for conjugate gradients, refactorising only
-when that fails to converge within a few iterations. Every solve's residual is
-checked.
+factorisation as a preconditioner for conjugate gradients (BiCGSTAB when a wind
+makes the matrix non-symmetric), refactorising only when that fails to converge
+within a few iterations. Every solve's residual is checked, and every density for
+finiteness and positivity.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ class ReusingSolver:
         self.stats.factorizations += 1
 
     def solve(self, m, b: np.ndarray, context: str, symmetric: bool = True) -> np.ndarray:
-        """Solve m x = b; ``symmetric=False`` (a wind) uses GMRES instead of CG."""
+        """Solve m x = b; ``symmetric=False`` (a wind) uses BiCGSTAB instead of CG."""
         bnorm = float(np.linalg.norm(b))
         if bnorm == 0.0:
             return np.zeros_like(b)
@@ -101,14 +102,7 @@ class ReusingSolver:
             if symmetric:
                 x, info = spla.cg(m, b, maxiter=self.max_cg_iterations, **kw)
             else:
-                x, info = spla.gmres(
-                    m,
-                    b,
-                    restart=self.max_cg_iterations,
-                    maxiter=1,
-                    callback_type="pr_norm",
-                    **kw,
-                )
+                x, info = spla.bicgstab(m, b, maxiter=self.max_cg_iterations, **kw)
             self.stats.cg_iterations += iters[0]
             if info != 0:
                 x = None
@@ -127,6 +121,19 @@ class ReusingSolver:
                 f"(tolerance {self.rtol:.1e})"
             )
         return x
+
+
+def check_density(n: np.ndarray, context: str) -> None:
+    """Raise :class:`SolverError` for a non-finite or negative density."""
+    if not np.all(np.isfinite(n)):
+        raise SolverError(f"non-finite density for {context}")
+    scale = float(np.max(np.abs(n))) if n.size else 0.0
+    if scale > 0 and float(np.min(n)) < -1e-9 * scale:
+        raise SolverError(
+            f"negative density ({float(np.min(n)):.3e}, peak {scale:.3e}) for {context}; "
+            "the energy-loss step is too coarse for BDF2 here: refine grid.n_ekin or set "
+            "solver.energy_scheme = 'upwind'"
+        )
 
 
 @dataclass
@@ -209,8 +216,7 @@ def march(
         ctx = f"species {problem.name} at {e[k]:.4g} GeV/n on a {grid.nr}x{grid.nz} grid"
         u = solver.solve(m, to_unknowns(grid, rhs), ctx, symmetric=problem.flow_z is None)
         n_k = to_full(grid, u)
-        if not np.all(np.isfinite(n_k)):
-            raise SolverError(f"non-finite density for {ctx}")
+        check_density(n_k, ctx)
         dens[k] = n_k
         injected[k] = float(np.sum((vol * q)[grid.interior]))
         escaped[k] = boundary_outflow(grid, t_r, t_z, n_k, problem.flow_z)
@@ -354,6 +360,8 @@ def march_coupled(
             f"iterations (tolerance {solver.rtol:.1e})"
         )
     dens = np.stack([to_full(grid, x[k * n : (k + 1) * n]) for k in range(ne)])
+    for k in range(ne):
+        check_density(dens[k], f"species {problem.name} at {e[k]:.4g} GeV/n (reacceleration)")
     inside = grid.interior
     injected = np.array([float(np.sum((vol * problem.source(k))[inside])) for k in range(ne)])
     escaped = np.array(

@@ -1,0 +1,94 @@
+"""Scan scaling: the 11-point tau scan (tau = 0:1:11) of the letter preset on 1 and 2 workers.
+
+Reduced grid 41 x 81 x 32 (1H + 4He). For each number of workers, best of 3:
+- the whole ``escapade.scan.scan`` call as ``escapade scan`` runs it (LocalCluster start, 11
+  solves, checkpoints, the stacked file, cluster shut-down);
+- the same scan on an already started cluster whose workers have solved once (imports and
+  tables loaded), i.e. the part that scales with the number of points.
+The serial reference is 11 warm ``escapade.solve`` calls in one process.
+Usage: python benchmarks/bench_scan.py
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from _util import record
+
+import escapade
+from escapade.scan import parse_values, scan
+
+PRESET = Path(__file__).resolve().parents[1] / "configs" / "letter_tau0.85.toml"
+GRID = {"grid.nr": 41, "grid.nz": 81, "grid.n_ekin": 32}
+TAU = "0:1:11"
+REPEAT = 3
+
+
+def _timed_scan(cfg, grid, **kwargs) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        ds = scan(cfg, grid, output=Path(tmp) / "scan.nc", progress=False, **kwargs)
+        wall = time.perf_counter() - t
+    assert ds.attrs["points_ok"] == len(grid["diffusion.tau"]), ds.error.values
+    return wall
+
+
+def _warm_scan(cfg, grid, workers: int) -> float:
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        client.run(escapade.solve, cfg)
+        return _timed_scan(cfg, grid, client=client)
+
+
+def main() -> None:
+    cfg = escapade.with_updates(escapade.load_config(PRESET), GRID)
+    grid = {"diffusion.tau": parse_values(TAU)}
+    n = len(grid["diffusion.tau"])
+
+    escapade.solve(cfg)
+    serial = min(
+        sum(
+            escapade.solve(escapade.with_updates(cfg, {"diffusion.tau": tau})).attrs["run_seconds"]
+            for tau in grid["diffusion.tau"]
+        )
+        for _ in range(REPEAT)
+    )
+    print(f"serial, {n} warm solves in one process: {serial:.2f} s")
+
+    rows = [
+        "| workers | whole scan, cluster start included [s] | scan on a warm cluster [s] "
+        "| speed-up (warm) | per point (warm) [s] |",
+        "|---|---|---|---|---|",
+    ]
+    warm_one = None
+    for workers in (1, 2):
+        total = min(_timed_scan(cfg, grid, workers=workers) for _ in range(REPEAT))
+        warm = min(_warm_scan(cfg, grid, workers) for _ in range(REPEAT))
+        warm_one = warm_one or warm
+        row = f"| {workers} | {total:.2f} | {warm:.2f} | {warm_one / warm:.2f} | {warm / n:.3f} |"
+        print(row)
+        rows.append(row)
+    note = (
+        f"\n\n{n} points, tau = {TAU} (`escapade scan configs/letter_tau0.85.toml --set "
+        f"diffusion.tau={TAU}` at nr = 41, nz = 81, n_ekin = 32; 1H + 4He), LocalCluster of "
+        "processes with one thread each, checkpoints and the stacked file written; best of "
+        f"{REPEAT}. Serial reference: {n} warm `escapade.solve` calls in one process take "
+        f"{serial:.2f} s. The cluster start (spawning workers that import escapade) is the fixed "
+        "cost of a scan; the warm column is what grows with the number of points."
+    )
+    record(
+        "Parameter scan: 11-point tau scan on 1 and 2 workers (bench_scan.py)",
+        "\n".join(rows) + note,
+    )
+
+
+if __name__ == "__main__":
+    main()
