@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 from .config import Config, ConfigError, dump_config, load_config, validate_config, with_updates  # noqa: E402
 from .io import open_solution, write_solution  # noqa: E402
 from .model import Model, solve  # noqa: E402
+from .observables.local import local_flux, modulate, observable, predict, ratio  # noqa: E402
 
 __all__ = [
     "Config",
@@ -20,6 +21,11 @@ __all__ = [
     "Model",
     "__version__",
     "dump_config",
+    "local_flux",
+    "modulate",
+    "observable",
+    "predict",
+    "ratio",
     "load_config",
     "open_solution",
     "solve",
