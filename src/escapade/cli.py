@@ -2,6 +2,7 @@
 
     escapade run CONFIG.toml -o out.nc [--full]
     escapade info out.nc
+    escapade plot out.nc --ratio B/C --data AMS-02 [-o fig.png]
 
 Every user error (bad config, unreadable file, invalid value) is reported as one
 line on stderr with exit status 2; no output file is left behind.
@@ -27,14 +28,22 @@ class UserError(Exception):
 
 def _user_errors():
     from .config import ConfigError
+    from .fit.data import DataError
     from .io import SolutionFileError
     from .nuclear.crosssections import CrossSectionError
+    from .observables.local import LocalObservableError
     from .resources import ResourceLimitError
     from .species import SpeciesError
 
     return (
-        UserError, ConfigError, SolutionFileError, SpeciesError, CrossSectionError,
+        UserError,
+        ConfigError,
+        SolutionFileError,
+        SpeciesError,
+        CrossSectionError,
         ResourceLimitError,
+        DataError,
+        LocalObservableError,
     )
 
 
@@ -124,6 +133,23 @@ def cmd_info(args) -> int:
     return 0
 
 
+def cmd_plot(args) -> int:
+    from .fit.data import load_measurement
+    from .io import open_solution
+    from .plots import local_observable, save
+
+    sols = [open_solution(p) for p in args.solutions]
+    name = args.ratio or args.flux
+    if name is None:
+        raise UserError("say what to plot: --ratio B/C or --flux C (see 'escapade plot -h')")
+    data = [load_measurement(d if ":" in d else f"{name}:{d}") for d in args.data]
+    fig = local_observable(sols, name, data, phi_gv=args.phi, x=args.x)
+    out = args.output or f"{name.replace('/', '_over_')}.png"
+    save(fig, out)
+    print(f"wrote {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="escapade", description="Galactic cosmic-ray propagation")
     p.add_argument("--version", action="version", version=f"escapade {__version__}")
@@ -138,10 +164,34 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("info", help="print a summary of a solution file")
     i.add_argument("solution", help="netCDF file written by 'escapade run'")
     i.set_defaults(func=cmd_info)
+    _add_plot_parser(sub)
     from .cli_scan import register as _register_scan
 
     _register_scan(sub)
     return p
+
+
+def _add_plot_parser(sub) -> None:
+    pl = sub.add_parser("plot", help="plot spectra and ratios of solutions with data")
+    pl.add_argument("solutions", nargs="+", help="netCDF files written by 'escapade run'")
+    what = pl.add_mutually_exclusive_group()
+    what.add_argument("--ratio", help="a ratio, e.g. B/C, Be/B, 10Be/9Be, C/O, pbar/p")
+    what.add_argument("--flux", help="a flux, e.g. C, H, He, 10Be")
+    pl.add_argument(
+        "--data",
+        action="append",
+        default=[],
+        help="experiment (AMS-02, HEAO-3, ...) or full name 'B/C:AMS-02'; repeatable",
+    )
+    pl.add_argument("--phi", type=float, default=0.6, help="force-field potential in GV (0.6)")
+    pl.add_argument(
+        "--x",
+        choices=["ekin", "rigidity", "ekin_total", "etot"],
+        default=None,
+        help="x axis (default: that of the first data set)",
+    )
+    pl.add_argument("-o", "--output", help="figure file (.png, .pdf, .svg)")
+    pl.set_defaults(func=cmd_plot)
 
 
 def _raise_on_sigterm(signum, frame):  # pragma: no cover - exercised by a subprocess test
