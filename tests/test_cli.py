@@ -99,3 +99,17 @@ def test_memory_estimate_refuses_oversized_runs(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "needs about" in err and "solver.memory_limit_gb = 4.0" in err
     assert not out.exists()
+
+
+def test_plot_flux_with_data(tmp_path, capsys):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(SMALL)
+    out = tmp_path / "out.nc"
+    assert main(["run", str(cfg), "-o", str(out)]) == 0
+    fig = tmp_path / "h.png"
+    assert main(["plot", str(out), "--flux", "H", "--data", "AMS-02", "-o", str(fig)]) == 0
+    assert fig.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # a ratio the solution cannot form: one line naming what it holds, exit 2
+    assert main(["plot", str(out), "--ratio", "B/C", "--data", "AMS-02"]) == 2
+    assert "no species for 'B'" in capsys.readouterr().err
+    assert main(["plot", str(out), "--flux", "H", "--data", "AMS-03"]) == 2
