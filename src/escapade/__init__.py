@@ -11,11 +11,28 @@ The public API::
 __version__ = "0.1.0"
 
 from .config import Config, ConfigError, dump_config, load_config, validate_config, with_updates  # noqa: E402
-from .emission import emissivity  # noqa: E402
 from .io import open_solution, write_solution  # noqa: E402
 from .model import Model, solve  # noqa: E402
-from .observables.local import local_flux, modulate, observable, predict, ratio  # noqa: E402
-from .sky import longitude_profile, skymap  # noqa: E402
+
+_LAZY = {
+    "emissivity": "escapade.emission",
+    "local_flux": "escapade.observables.local",
+    "modulate": "escapade.observables.local",
+    "observable": "escapade.observables.local",
+    "predict": "escapade.observables.local",
+    "ratio": "escapade.observables.local",
+    "longitude_profile": "escapade.sky",
+    "skymap": "escapade.sky",
+}
+
+
+def __getattr__(name: str):
+    """Import the heavier parts of the API (gamma rays, sky maps) on first use."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'escapade' has no attribute {name!r}")
 
 __all__ = [
     "Config",
