@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 from .config import Config, ConfigError, dump_config, load_config, validate_config, with_updates  # noqa: E402
 from .io import open_solution, write_solution  # noqa: E402
 from .model import Model, solve  # noqa: E402
+from .scan import scan  # noqa: E402  (dask is imported when a scan starts)
 
 _LAZY = {
     "emissivity": "escapade.emission",
@@ -50,6 +51,7 @@ __all__ = [
     "ratio",
     "load_config",
     "open_solution",
+    "scan",
     "solve",
     "validate_config",
     "with_updates",

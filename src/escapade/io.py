@@ -66,6 +66,11 @@ def open_solution(path: str | Path) -> xr.Dataset:
         ) from None
     if "escapade_version" not in ds.attrs:
         raise SolutionFileError(f"{str(p)!r} is not an escapade solution (no escapade_version)")
+    if "scan_grid" in ds.attrs:
+        raise SolutionFileError(
+            f"{str(p)!r} is a parameter scan (escapade scan), not a single solution; read it "
+            "with xarray.open_dataset (see docs/scans.md)"
+        )
     fmt = int(ds.attrs.get("escapade_format", -1))
     if fmt != FORMAT_MAJOR:
         raise SolutionFileError(
