@@ -186,6 +186,10 @@ class NuclearConfig(_Section):
     inelastic: str = Field(
         "barashenkov94", description="inelastic set: " + ", ".join(INELASTIC_SETS)
     )
+    production: Literal["galprop12", "evoli2019", "wks98"] = Field(
+        "galprop12", description="isotopic production (fragmentation) cross-section set"
+    )
+    light_nuclei: bool = Field(True, description="add the Coste et al. 2012 2H, 3H, 3He channels")
 
     @field_validator("inelastic")
     @classmethod
@@ -198,6 +202,14 @@ class NuclearConfig(_Section):
 class SpeciesConfig(_Section):
     """Which nuclei to propagate and their relative source abundances."""
 
+    z_max: int | None = Field(
+        None, ge=1, le=28, description="propagate every CR isotope with Z <= z_max (the network)"
+    )
+    abundance_preset: Literal["ams02", "none"] = Field(
+        "ams02",
+        description="source abundances of isotopes not in `abundances` (z_max runs): "
+        "'ams02' (fitted, escapade/data/abundances) or 'none' (0)",
+    )
     propagate: list[str] = Field(
         default_factory=lambda: ["1H", "4He"], description="isotopes to propagate, e.g. ['1H']"
     )
@@ -222,8 +234,19 @@ class SpeciesConfig(_Section):
 
     @model_validator(mode="after")
     def _abund(self):
+        if self.z_max is not None and "propagate" in self.model_fields_set:
+            raise ValueError(
+                f"give either z_max (= {self.z_max}) or an explicit propagate list, not both"
+            )
         for name, val in self.abundances.items():
-            if name not in self.propagate:
+            if self.z_max is not None:
+                try:
+                    z = nuclide(name).z
+                except SpeciesError as exc:
+                    raise ValueError(f"abundances: {exc}") from None
+                if z > self.z_max:
+                    raise ValueError(f"abundances names {name!r} (Z = {z} > z_max = {self.z_max})")
+            elif name not in self.propagate:
                 raise ValueError(
                     f"abundances names {name!r}, which is not in propagate = {self.propagate}"
                 )
@@ -368,7 +391,13 @@ def config_to_dict(cfg: Config) -> dict[str, Any]:
             return [clean(v) for v in obj]
         return obj
 
-    return clean(cfg.model_dump(mode="python"))
+    data = clean(cfg.model_dump(mode="python"))
+    if cfg.species.z_max is not None:
+        # the network defines the species; default abundances come from the preset
+        data["species"].pop("propagate", None)
+        if "abundances" not in cfg.species.model_fields_set:
+            data["species"].pop("abundances", None)
+    return data
 
 
 def dump_config(cfg: Config) -> str:

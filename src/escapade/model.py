@@ -7,6 +7,7 @@ model and the losses once; ``Model.solve()`` marches every species and returns a
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from threadpoolctl import threadpool_limits
 
 from . import __version__
 from .config import Config, dump_config
-from .constants import C_CM_S, CM2_S_PER_KPC2_MYR, FOUR_PI, M2_PER_CM2, MB_CM2, MYR_S
+from .constants import C_CM_S, CM2_S_PER_KPC2_MYR, FOUR_PI, M2_PER_CM2, MYR_S
 from .galaxy.gas import AnalyticGas, GasOnGrid
 from .galaxy.sources import (
     RADIAL_PROFILES,
@@ -27,7 +28,7 @@ from .galaxy.sources import (
     VerticalProfile,
 )
 from .grid import Grid
-from .nuclear.crosssections import inelastic_mb
+from .nuclear.network import Network
 from .observables.anisotropy import dipole_anisotropy
 from .observables.sun import midplane, value_at_sun
 from .resources import check_memory
@@ -38,6 +39,25 @@ from .transport.losses import NuclearLosses
 from .transport.operator import FaceGeometry
 from .transport.reacceleration import Reacceleration
 from .transport.solver import MarchResult, ReusingSolver, SolveStats, SpeciesProblem, march
+
+
+def resolve_abundances(cfg: Config, species: list[str]) -> dict[str, float]:
+    """Source abundance of every propagated isotope (relative to 1H at the reference rigidity).
+
+    Explicit ``[species] abundances`` win; in a ``z_max`` run the other isotopes take the
+    ``abundance_preset`` (:func:`escapade.nuclear.abundances.preset`), in an explicit
+    ``propagate`` run they are 0 (secondaries only).
+    """
+    sp = cfg.species
+    out = {n: 0.0 for n in species}
+    if sp.z_max is not None and sp.abundance_preset != "none":
+        from .nuclear.abundances import preset
+
+        out.update({n: v for n, v in preset(sp.abundance_preset).items() if n in out})
+    explicit = sp.abundances if (sp.z_max is None or "abundances" in sp.model_fields_set) else {}
+    for name, val in explicit.items():
+        out[name] = float(val)
+    return out
 
 
 def build_diffusion(cfg: Config, profile: RadialProfile):
@@ -75,6 +95,8 @@ class Model:
     diffusion: object
     losses: NuclearLosses
     species: list[Nuclide]
+    network: Network | None = None
+    abundances: dict[str, float] = field(default_factory=dict)
     convection: Convection = field(default_factory=Convection)
     reacceleration: Reacceleration = field(default_factory=Reacceleration)
     stats: SolveStats = field(default_factory=SolveStats)
@@ -105,7 +127,16 @@ class Model:
             enabled=cfg.losses.enabled and cfg.gas.enabled,
             electron_temperature_k=cfg.losses.electron_temperature_k,
         )
-        species = [nuclide(n) for n in sort_heaviest_first(cfg.species.propagate)]
+        sp = cfg.species
+        network = Network.build(
+            z_max=sp.z_max,
+            isotopes=None if sp.z_max is not None else sort_heaviest_first(sp.propagate),
+            production=cfg.nuclear.production,
+            inelastic=cfg.nuclear.inelastic,
+            light=cfg.nuclear.light_nuclei,
+        )
+        species = [network.nuclides[n] for n in network.species]
+        abundances = resolve_abundances(cfg, network.species)
         c = cfg.convection
         convection = Convection(
             c.v0_km_s, c.dvdz_km_s_per_kpc, profile.shape if c.radial == "source" else None
@@ -115,7 +146,10 @@ class Model:
         )
         diffusion = build_diffusion(cfg, profile)
         shape = sources.on_grid(grid)
-        return cls(cfg, grid, gas, shape, diffusion, losses, species, convection, reacc)
+        return cls(
+            cfg, grid, gas, shape, diffusion, losses, species, network, abundances, convection,
+            reacc,
+        )
 
     # -- per-species physics on the grid -------------------------------------------------
     def spectrum(self, nuc: Nuclide) -> InjectionSpectrum:
@@ -130,7 +164,7 @@ class Model:
     def source_spectrum(self, nuc: Nuclide) -> np.ndarray:
         """Injection per unit kinetic energy per nucleon at the Sun, unnormalised, (n_ekin,)."""
         e = self.grid.ekin_gev_per_n
-        ab = self.cfg.species.abundances.get(nuc.name, 0.0)
+        ab = self.abundances.get(nuc.name, 0.0)
         return ab * self.spectrum(nuc).per_rigidity(nuc.rigidity_gv(e)) * nuc.drigidity_dekin(e)
 
     def diffusion_on_faces(self, nuc: Nuclide, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -144,13 +178,13 @@ class Model:
         return d_r / CM2_S_PER_KPC2_MYR, d_z / CM2_S_PER_KPC2_MYR
 
     def destruction_rate(self, nuc: Nuclide, k: int) -> np.ndarray:
-        """Inelastic collision rate on H and He (1/Myr), (nr, nz)."""
+        """Inelastic collisions on H and He plus radioactive decay (1/Myr), (nr, nz)."""
         e = self.grid.ekin_gev_per_n[k]
-        name = self.cfg.nuclear.inelastic
-        s_h = float(inelastic_mb(name, nuc.z, nuc.a, "H", e))
-        s_he = float(inelastic_mb(name, nuc.z, nuc.a, "He", e))
-        v = float(nuc.beta(e)) * C_CM_S
-        return v * MB_CM2 * MYR_S * (self.gas.h_total * s_h + self.gas.he * s_he)
+        return self.network.loss_rate_per_myr(nuc.name, e, self.gas.h_total, self.gas.he)
+
+    @cached_property
+    def _rates(self):
+        return self.network.at_energies(self.grid.ekin_gev_per_n)
 
     def loss_rate(self, nuc: Nuclide, k: int) -> np.ndarray:
         """Continuous loss rate b (GeV/n per Myr), (nr, nz): ionisation, Coulomb, adiabatic."""
@@ -182,8 +216,22 @@ class Model:
         )
         return float(nuc.beta(e_f)) * p_n**4 * self.reacceleration.dpp_over_p2_per_myr(d)
 
-    def problem(self, nuc: Nuclide) -> SpeciesProblem:
+    def secondary_source(self, nuc: Nuclide, k: int, solved: dict[str, MarchResult]) -> np.ndarray:
+        """Spallation and decay source of ``nuc`` at energy index k from solved parents."""
+        parents = self.network.parents(nuc.name)
+        dens = {p: solved[p].density[k] for p in parents if p in solved}
+        return self._rates.secondary_source(nuc.name, k, dens, self.gas.h_total, self.gas.he)
+
+    def problem(self, nuc: Nuclide, solved: dict[str, MarchResult] | None = None) -> SpeciesProblem:
         spec = self.source_spectrum(nuc)
+        has_parents = bool(solved) and bool(self.network.parents(nuc.name))
+
+        def source(k: int) -> np.ndarray:
+            q = spec[k] * self.source_shape
+            if has_parents:
+                q = q + self.secondary_source(nuc, k, solved)
+            return q
+
         e = self.grid.ekin_gev_per_n
         reacc = self.reacceleration.enabled
         return SpeciesProblem(
@@ -191,8 +239,9 @@ class Model:
             diffusion=lambda k: self.diffusion_on_faces(nuc, k),
             destruction=lambda k: self.destruction_rate(nuc, k),
             loss=lambda k: self.loss_rate(nuc, k),
-            source=lambda k: spec[k] * self.source_shape,
+            source=source,
             flow_z=self._wind_flow,
+            family="radioactive" if nuc.name in self.network.radioactive else "stable",
             energy_diffusion=(lambda k: self.energy_diffusion(nuc, k)) if reacc else None,
             energy_weight=nuc.beta(e) / (e * (e + 2.0 * nuc.mass_per_nucleon_gev))
             if reacc
@@ -217,7 +266,11 @@ class Model:
         with threadpool_limits(1):
             for nuc in self.species:
                 out[nuc.name] = march(
-                    self.grid, self.problem(nuc), self.cfg.solver.energy_scheme, solver, progress
+                    self.grid,
+                    self.problem(nuc, out),
+                    self.cfg.solver.energy_scheme,
+                    solver,
+                    progress,
                 )
         return out
 
@@ -358,6 +411,9 @@ class Model:
             solver_max_relative_residual=self.stats.max_relative_residual,
             solver_krylov_iterations=self.stats.krylov_iterations,
             inelastic_cross_sections=self.cfg.nuclear.inelastic,
+            production_cross_sections=self.network.production.label,
+            isotopes=" ".join(names),
+            source_abundances=json.dumps(self.abundances, sort_keys=True),
         )
         return ds
 

@@ -41,7 +41,7 @@ def _label(ds, i: int) -> str:
 
     d = tomllib.loads(ds.attrs["config_toml"])["diffusion"]
     tau = d.get("tau", 0.0) if d.get("model") == "source_correlated" else 0.0
-    return f"tau = {tau:g}, D0 = {d['d0_cm2_s']:.2g}" if i >= 0 else ""
+    return f"tau = {tau:g}, D0 = {d['d0_cm2_s']:.3g}" if i >= 0 else ""
 
 
 def local_observable(

@@ -67,31 +67,40 @@ class SolveStats:
 class ReusingSolver:
     """Solves M x = b for a sequence of similar SPD matrices.
 
-    Keeps the last sparse LU factorisation and uses it to precondition conjugate
-    gradients for the next matrix; refactorises when CG needs more than
-    ``max_cg_iterations``.
+    Keeps sparse LU factorisations (the last one, and one per key) and uses them to
+    precondition conjugate gradients for the next matrix; refactorises when CG needs
+    more than ``max_cg_iterations``.
     """
 
     rtol: float = 1e-10
     max_cg_iterations: int = 12
     stats: SolveStats = field(default_factory=SolveStats)
     _lu: object = None
+    _cache: dict = field(default_factory=dict)
 
     def reset(self) -> None:
+        """Forget the last factorisation (the per-energy cache is kept)."""
         self._lu = None
 
-    def _factorize(self, m):
+    def _factorize(self, m, key):
         self._lu = spla.splu(m, permc_spec="MMD_AT_PLUS_A")
         self.stats.factorizations += 1
+        if key is not None:
+            self._cache[key] = self._lu
 
-    def solve(self, m, b: np.ndarray, context: str, symmetric: bool = True) -> np.ndarray:
-        """Solve m x = b; ``symmetric=False`` (a wind) uses BiCGSTAB instead of CG."""
+    def solve(self, m, b: np.ndarray, context: str, symmetric: bool = True, key=None) -> np.ndarray:
+        """Solve m x = b; ``symmetric=False`` (a wind) uses BiCGSTAB instead of CG.
+
+        ``key`` (the energy index) selects the preconditioner: the factorisation made
+        for the same key (another species at the same energy per nucleon: nearly the
+        same operator) if there is one, else the last one made (the previous energy).
+        """
         bnorm = float(np.linalg.norm(b))
         if bnorm == 0.0:
             return np.zeros_like(b)
         x = None
-        if self._lu is not None:
-            lu = self._lu
+        lu = self._cache.get(key, self._lu)
+        if lu is not None:
             pre = spla.LinearOperator(m.shape, matvec=lu.solve, dtype=float)
             iters = [0]
 
@@ -109,7 +118,7 @@ class ReusingSolver:
             else:
                 self.stats.cg_solves += 1
         if x is None:
-            self._factorize(m)
+            self._factorize(m, key)
             x = self._lu.solve(b)
             # one step of iterative refinement
             x = x + self._lu.solve(b - m @ x)
@@ -157,6 +166,8 @@ class SpeciesProblem:
     loss: Callable[[int], np.ndarray]
     source: Callable[[int], np.ndarray]
     flow_z: np.ndarray | None = None
+    family: str = "stable"
+    """Species of one family share preconditioners (stable nuclei; radioactive ones)."""
     energy_diffusion: Callable[[int], np.ndarray] | None = None
     energy_weight: np.ndarray | None = None
 
@@ -214,7 +225,8 @@ def march(
         rhs = vol * (q + (b1 * g1 + b2 * g2) / (h * e[k]))
         m = assemble(grid, t_r, t_z, diag_extra, problem.flow_z)
         ctx = f"species {problem.name} at {e[k]:.4g} GeV/n on a {grid.nr}x{grid.nz} grid"
-        u = solver.solve(m, to_unknowns(grid, rhs), ctx, symmetric=problem.flow_z is None)
+        sym = problem.flow_z is None
+        u = solver.solve(m, to_unknowns(grid, rhs), ctx, symmetric=sym, key=(k, problem.family))
         n_k = to_full(grid, u)
         check_density(n_k, ctx)
         dens[k] = n_k
