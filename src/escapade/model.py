@@ -7,6 +7,7 @@ model and the losses once; ``Model.solve()`` marches every species and returns a
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from collections.abc import Callable
@@ -100,6 +101,8 @@ class Model:
     convection: Convection = field(default_factory=Convection)
     reacceleration: Reacceleration = field(default_factory=Reacceleration)
     stats: SolveStats = field(default_factory=SolveStats)
+    solver: ReusingSolver | None = None
+    """Linear solver whose factorisations are kept between solves (see :meth:`updated`)."""
 
     @classmethod
     def from_config(cls, cfg: Config) -> Model:
@@ -150,6 +153,36 @@ class Model:
             cfg, grid, gas, shape, diffusion, losses, species, network, abundances, convection,
             reacc,
         )
+
+    def updated(self, cfg: Config) -> Model:
+        """A model for ``cfg`` that reuses what does not change (for fits and scans).
+
+        Grid, gas, sources, network and rate tables are shared when their sections are
+        unchanged; the sparse factorisations of earlier solves are kept as
+        preconditioners (they stay valid ones when only D0, delta, tau, abundances or
+        spectra change: the next solves then need few or no new factorisations).
+        """
+        same = ("galaxy", "grid", "gas", "nuclear", "losses", "convection", "reacceleration")
+        if any(getattr(cfg, k) != getattr(self.cfg, k) for k in same) or (
+            cfg.species.z_max != self.cfg.species.z_max
+            or (cfg.species.z_max is None and cfg.species.propagate != self.cfg.species.propagate)
+            or cfg.source.radial != self.cfg.source.radial
+            or cfg.source.vertical != self.cfg.source.vertical
+            or cfg.source.vertical_scale_kpc != self.cfg.source.vertical_scale_kpc
+            or cfg.source.r_cut_kpc != self.cfg.source.r_cut_kpc
+        ):
+            return Model.from_config(cfg)
+        profile = RADIAL_PROFILES[cfg.source.radial](
+            sun_r_kpc=cfg.galaxy.sun_r_kpc, r_cut_kpc=cfg.source.r_cut_kpc
+        )
+        new = copy.copy(self)
+        new.cfg = cfg
+        new.diffusion = build_diffusion(cfg, profile)
+        new.abundances = resolve_abundances(cfg, self.network.species)
+        new.stats = SolveStats()
+        if self.solver is not None:
+            self.solver.rtol = cfg.solver.rtol
+        return new
 
     # -- per-species physics on the grid -------------------------------------------------
     def spectrum(self, nuc: Nuclide) -> InjectionSpectrum:
@@ -261,7 +294,10 @@ class Model:
     # -- solving --------------------------------------------------------------------------
     def solve_species(self, progress: Callable[[], None] | None = None) -> dict[str, MarchResult]:
         """March every species (heaviest first) with unnormalised sources."""
-        solver = ReusingSolver(rtol=self.cfg.solver.rtol, stats=self.stats)
+        if self.solver is None:
+            self.solver = ReusingSolver(rtol=self.cfg.solver.rtol)
+        self.stats = self.solver.stats = SolveStats()
+        solver = self.solver
         out: dict[str, MarchResult] = {}
         with threadpool_limits(1):
             for nuc in self.species:
