@@ -92,3 +92,37 @@ def loss_box_density(ekin, *, escape_rate, loss_rate, source):
             acc += inner(np.exp(a), np.exp(b))
         out.append(val / loss_rate(e))
     return np.array(out)
+
+
+def layered_mode(*, d, k2, h, big_h, rate_in, rate_out, c0, cosh_terms=()):
+    """One Fourier-Bessel mode of D (f'' - k^2 f) - Gamma(z) f + s(z) = 0 on 0 <= z <= H.
+
+    Gamma = rate_in for |z| < h and rate_out outside; the source s(z) = c0 +
+    sum_i c_i cosh(kappa_i z) inside |z| < h and 0 outside; f'(0) = 0, f(H) = 0.
+    Inside f = c0 / (D kin^2) + sum_i c_i cosh(kappa_i z) / (D (kin^2 - kappa_i^2))
+    + A cosh(kin z), kin^2 = k^2 + rate_in / D; outside f = C sinh(kout (H - z)),
+    kout^2 = k^2 + rate_out / D; A and C from continuity of f and f' at z = h.
+    Returns (const, [(coef, kappa), ...]) of f inside and a function f(z).
+    """
+    kin = np.sqrt(k2 + rate_in / d)
+    kout = np.sqrt(k2 + rate_out / d)
+    const = c0 / (d * kin**2)
+    terms = [(c / (d * (kin**2 - kap**2)), kap) for c, kap in cosh_terms]
+    fp_h = const + sum(c * np.cosh(kap * h) for c, kap in terms)
+    dfp_h = sum(c * kap * np.sinh(kap * h) for c, kap in terms)
+    a = np.array(
+        [
+            [np.cosh(kin * h), -np.sinh(kout * (big_h - h))],
+            [kin * np.sinh(kin * h), kout * np.cosh(kout * (big_h - h))],
+        ]
+    )
+    amp, cc = np.linalg.solve(a, np.array([-fp_h, -dfp_h]))
+    terms = [*terms, (amp, kin)]
+
+    def f(z):
+        az = np.abs(np.asarray(z, dtype=float))
+        inside = const + sum(c * np.cosh(kap * az) for c, kap in terms)
+        outside = cc * np.sinh(kout * (big_h - az))
+        return np.where(az <= h, inside, outside)
+
+    return const, terms, f

@@ -299,15 +299,17 @@ class Model:
         self.stats = self.solver.stats = SolveStats()
         solver = self.solver
         out: dict[str, MarchResult] = {}
+        scheme = self.cfg.solver.energy_scheme
         with threadpool_limits(1):
             for nuc in self.species:
-                out[nuc.name] = march(
-                    self.grid,
-                    self.problem(nuc, out),
-                    self.cfg.solver.energy_scheme,
-                    solver,
-                    progress,
-                )
+                out[nuc.name] = march(self.grid, self.problem(nuc, out), scheme, solver, progress)
+            # second pass for channels from a species solved after its daughter
+            # (p p -> d pi+: 1H -> 2H) and everything those daughters feed
+            dirty = {d for _, d, _ in self.network.backward}
+            for nuc in self.species:
+                if nuc.name in dirty or dirty & set(self.network.parents(nuc.name)):
+                    out[nuc.name] = march(self.grid, self.problem(nuc, out), scheme, solver)
+                    dirty.add(nuc.name)
         return out
 
     def normalisation(self, results: dict[str, MarchResult]) -> float:
