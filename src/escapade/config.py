@@ -92,7 +92,7 @@ class DiffusionConfig(_Section):
     tau: float = Field(0.85, ge=0.0, le=1.0, description="D_perp ~ Q(R)^tau")
     z_scale_kpc: float = Field(4.0, gt=0, description="D ~ exp(|z|/z_scale); inf switches it off")
     parallel_ratio: float = Field(
-        10.0, ge=0.0, description="D_par/D_perp at the Sun at R0; 0 removes the parallel branch"
+        1.0, ge=0.0, description="D_par/D_perp at the Sun at R0; 0 removes the parallel branch"
     )
     parallel_delta: float = Field(1.0 / 3.0, ge=0.0, le=1.5, description="rigidity slope of D_par")
     q_floor: float = Field(1e-2, gt=0.0, le=1.0, description="floor of Q(R)/Q(R_sun)")

@@ -1,1 +1,4 @@
-"""Gamma-ray data: Fermi-LAT maps, longitude profile and local emissivity (see each file's header / README)."""
+"""Gamma-ray data: Fermi-LAT maps, longitude profile and local emissivity.
+
+See each file's header and the README of the maps.
+"""

@@ -1,0 +1,428 @@
+"""The ``escapade gamma`` subcommand and the gamma-ray options of ``escapade plot``.
+
+    escapade gamma out.nc --bands 1.104:1.442,2:20 --nside 128 -o sky/
+    escapade plot out.nc [more.nc ...] --emissivity --bands 0.1:100 [-o fig.png]
+    escapade plot sky/ [sky2/ ...] --longitude-profile --band 2:20 --bmax 5 --data fermi
+
+``escapade gamma`` writes into the output folder, per band:
+
+* ``pi0_{HI,H2,HII,total}_{EMIN}-{EMAX}GeV_nside{N}.fits``: HEALPix maps (RING, Galactic)
+  of the pi0 intensity integrated over the band, ph cm^-2 s^-1 sr^-1, with an EBOUNDS HDU;
+* ``pi0_emissivity_z0_{EMIN}-{EMAX}GeV.csv``: q(R) at z = 0 per H atom;
+* ``pi0_profile_absb{BMAX}_{EMIN}-{EMAX}GeV.csv``: the longitude profile of each phase.
+
+Bad input (band strings, nside, a solution without the full density) is one line on
+stderr, exit status 2, nothing written.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from .cli import UserError, _progress_factory
+
+BAND_FORM = "EMIN:EMAX[,EMIN:EMAX...] in GeV with 0 < EMIN < EMAX, e.g. 1.104:1.442,2:20"
+NSIDE_MAX = 4096
+
+
+def parse_bands(text: str, option: str = "--bands") -> list[tuple[float, float]]:
+    """``"1.104:1.442,2:20"`` -> [(1.104, 1.442), (2.0, 20.0)]; UserError otherwise."""
+    bands = []
+    parts = str(text).split(",")
+    for part in parts:
+        lo, sep, hi = part.strip().partition(":")
+        try:
+            if not sep or ":" in hi:
+                raise ValueError
+            band = (float(lo), float(hi))
+        except ValueError:
+            band = None
+        if band is None or not (0 < band[0] < band[1] < math.inf):
+            raise UserError(
+                f"{option} {text!r}: invalid band {part.strip()!r}; expected {BAND_FORM}"
+            )
+        if band in bands:
+            raise UserError(f"{option} {text!r}: band {part.strip()!r} is given twice")
+        bands.append(band)
+    return bands
+
+
+def parse_band(text: str, option: str = "--band") -> tuple[float, float]:
+    """One band ``"2:20"``; UserError otherwise."""
+    bands = parse_bands(text, option)
+    if len(bands) != 1:
+        raise UserError(f"{option} {text!r}: give one band EMIN:EMAX in GeV, e.g. 2:20")
+    return bands[0]
+
+
+def _check_nside(nside: int) -> int:
+    if nside < 1 or nside > NSIDE_MAX or nside & (nside - 1):
+        raise UserError(
+            f"--nside {nside}: expected a power of two from 1 to {NSIDE_MAX} "
+            "(HEALPix resolution), e.g. 128"
+        )
+    return nside
+
+
+def _check_profile_args(args) -> None:
+    if not 0 < args.bmax <= 90:
+        raise UserError(f"--bmax {args.bmax}: expected a latitude in degrees, 0 < BMAX <= 90")
+    if not 0 < args.lbin <= 360 or not math.isclose(round(360 / args.lbin) * args.lbin, 360):
+        raise UserError(f"--lbin {args.lbin}: expected a bin width in degrees that divides 360")
+
+
+def _band_tag(band) -> str:
+    return f"{band[0]:g}-{band[1]:g}GeV"
+
+
+def _open_full(path: str):
+    from .io import open_solution
+
+    ds = open_solution(path)
+    if "density" not in ds:
+        raise UserError(
+            f"{path} has no full density (the CR density on the whole (R, z) grid, needed for "
+            f"sky maps): rerun it with 'escapade run CONFIG -o {path} --full'"
+        )
+    return ds
+
+
+def _header_meta(ds, path) -> dict:
+    import tomllib
+
+    from . import __version__
+
+    d = tomllib.loads(ds.attrs.get("config_toml", "")).get("diffusion", {})
+    meta = {"SOLUTION": Path(path).name, "ESCVER": __version__}
+    if d:
+        meta["DIFFMOD"] = d.get("model", "")
+        meta["TAU"] = float(d.get("tau", 0.0)) if d.get("model") == "source_correlated" else 0.0
+        meta["D0"] = float(d.get("d0_cm2_s"))
+    return meta
+
+
+def _write_fits_maps(smap, outdir: Path, extra: dict) -> list[Path]:
+    from astropy.io import fits
+
+    from .io import atomic_path
+    from .sky.los import write_healpix_fits
+
+    paths = []
+    for comp in smap.maps:
+        dest = outdir / smap.fits_name(comp)
+        with atomic_path(dest, suffix=".fits") as tmp:
+            write_healpix_fits(
+                tmp, smap.maps[comp], smap.nside, smap.band, component=comp, meta=smap.meta
+            )
+            with fits.open(tmp, mode="update") as hdul:
+                h = hdul["SKYMAP"].header
+                for key, value in extra.items():
+                    h[key] = value
+        paths.append(dest)
+    return paths
+
+
+def _write_csv(path: Path, header: list[str], columns: list[str], data, fmt) -> Path:
+    from .io import atomic_path
+
+    with atomic_path(path, suffix=".csv") as tmp:
+        np.savetxt(
+            tmp,
+            data,
+            delimiter=",",
+            fmt=fmt,
+            header="\n".join(header + [",".join(columns)]),
+            comments="# ",
+        )
+    return path
+
+
+def _omitted(names: str) -> str:
+    names = [n for n in names.split(",") if n]
+    if len(names) <= 4:
+        return ", ".join(names) or "none"
+    return f"{len(names)} heavier isotopes ({names[-1]} ... {names[0]})"
+
+
+def _emissivity_table(ds, band, model, outdir: Path, label: str) -> tuple[Path, float]:
+    from .plots_gamma import PI0_NOTE, emissivity_vs_r
+
+    q = emissivity_vs_r(ds, band, model)
+    r = q["r_kpc"].values
+    r_sun = q.attrs["r_sun_kpc"]
+    q_sun = float(np.exp(np.interp(r_sun, r, np.log(np.maximum(q.values, 1e-300)))))
+    header = [
+        f"escapade pi0-decay emissivity per H atom at z = 0, integrated over {band[0]:g}-"
+        f"{band[1]:g} GeV ({label})",
+        f"q: ph s^-1 sr^-1 (H atom)^-1 (He gas included through n_He/n_H = {q.attrs['he_to_h']:g});"
+        f" q_over_q_sun: q(R) / q(R_sun = {r_sun:g} kpc) = q / {q_sun:.6e}",
+        f"cross sections: {q.attrs['pi0_model']}; projectiles used: {q.attrs['species_used']};"
+        f" left out: {_omitted(q.attrs['species_omitted'])}",
+        PI0_NOTE,
+    ]
+    data = np.column_stack([r, q.values, q.values / q_sun])
+    path = outdir / f"pi0_emissivity_z0_{_band_tag(band)}.csv"
+    columns = ["r_kpc", "q", "q_over_q_sun"]
+    return _write_csv(path, header, columns, data, ["%.6g", "%.6e", "%.6e"]), q_sun
+
+
+def _profile_table(smap, b_max, l_bin, mask, outdir: Path, label: str) -> Path:
+    from .plots_gamma import PI0_NOTE
+    from .sky.los import profile_of_map
+
+    fermi = mask == "fermi"
+    prof = profile_of_map(
+        smap, b_max, l_bin, mask="fermi" if fermi else None, exposure="fermi" if fermi else None
+    )
+    comps = list(smap.maps)
+    how = (
+        "exposure-weighted mean over pixels outside the Fermi-LAT 3FGL point-source mask"
+        if fermi
+        else "mean over pixel centres"
+    )
+    header = [
+        f"escapade pi0-decay longitude profile, |b| < {b_max:g} deg, {l_bin:g}-deg bins, "
+        f"{smap.band[0]:g}-{smap.band[1]:g} GeV, nside {smap.nside} ({label})",
+        f"columns {', '.join(comps)}: intensity integrated over the band, ph cm^-2 s^-1 sr^-1, "
+        f"{how}; l in deg (l < 0 is 360 + l); npix: pixels used",
+        PI0_NOTE,
+    ]
+    data = np.column_stack(
+        [prof["l_deg"], prof["l_min"], prof["l_max"], prof["npix"]] + [prof[c] for c in comps]
+    )
+    tag = f"absb{b_max:g}_{_band_tag(smap.band)}"
+    path = outdir / f"pi0_profile_{tag}.csv"
+    columns = ["l_deg", "l_min_deg", "l_max_deg", "npix"] + comps
+    fmt = ["%.6g", "%.6g", "%.6g", "%d"] + ["%.6e"] * len(comps)
+    return _write_csv(path, header, columns, data, fmt)
+
+
+def cmd_gamma(args) -> int:
+    from .plots_gamma import local_emissivity_casandjian2015, solution_label
+    from .sky.los import skymap
+
+    bands = parse_bands(args.bands)
+    nside = _check_nside(args.nside)
+    _check_profile_args(args)
+    outdir = Path(args.output)
+    if outdir.exists() and not outdir.is_dir():
+        raise UserError(f"output {str(outdir)!r} is a file; give a folder such as sky/")
+    ds = _open_full(args.solution)
+    label = solution_label(ds) or Path(args.solution).name
+    extra = _header_meta(ds, args.solution)
+    extra["BMAXPROF"] = float(args.bmax)
+    written = []
+    lines = []
+    ctx, advance = _progress_factory(3 * len(bands), "gamma-ray maps")
+    tick = advance or (lambda: None)
+    with ctx:
+        for band in bands:
+            smap = skymap(ds, band, nside, model=args.model)
+            tick()
+            written += _write_fits_maps(smap, outdir, extra)
+            tick()
+            path, q_sun = _emissivity_table(ds, band, args.model, outdir, label)
+            written.append(path)
+            written.append(_profile_table(smap, args.bmax, args.lbin, args.mask, outdir, label))
+            tick()
+            ref = local_emissivity_casandjian2015(band)
+            cmp = (
+                f"; Casandjian 2015 local HI: {ref[0]:.3e}, ratio {q_sun / ref[0]:.2f}"
+                if ref
+                else ""
+            )
+            lines.append(
+                f"  {band[0]:g}-{band[1]:g} GeV: q(R_sun, z = 0) = {q_sun:.3e} ph s^-1 sr^-1 per"
+                f" H atom{cmp}; sky total {smap.sky_integral():.3e} ph cm^-2 s^-1"
+            )
+    print(f"wrote {len(written)} files to {outdir}/ ({label}, nside {nside}, pi0 decay only)")
+    print("\n".join(lines))
+    return 0
+
+
+# --------------------------------------------------------------------------- plot
+
+
+def _skymap_for_band(path: str, band):
+    from .sky.io import SkyMapFileError, read_skymap_fits, read_skymaps
+
+    p = Path(path)
+    try:
+        maps = [read_skymap_fits(p)] if p.is_file() else read_skymaps(p)
+    except SkyMapFileError as exc:
+        raise UserError(str(exc)) from None
+    bands = sorted({m.band for m in maps})
+    if band is None:
+        if len(bands) != 1:
+            listed = ", ".join(f"{b[0]:g}:{b[1]:g}" for b in bands)
+            raise UserError(f"{path} holds several bands ({listed}); choose one with --band")
+        band = bands[0]
+    found = [m for m in maps if np.allclose(m.band, band, rtol=1e-6) and "total" in m.maps]
+    if not found:
+        listed = ", ".join(f"{b[0]:g}:{b[1]:g}" for b in bands)
+        raise UserError(
+            f"{path} has no total map of band {band[0]:g}:{band[1]:g} GeV (bands there: {listed})"
+        )
+    return max(found, key=lambda m: m.nside)
+
+
+def _parse_isotropic(text: str):
+    if text in ("fit", "igrb"):
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not (value >= 0 and math.isfinite(value)):
+        raise UserError(
+            f"--isotropic {text!r}: expected 'fit', 'igrb' or an intensity >= 0 in "
+            "ph cm^-2 s^-1 sr^-1"
+        )
+    return value
+
+
+def _plot_emissivity(args) -> int:
+    from .io import open_solution
+    from .plots import save
+    from .plots_gamma import emissivity_figure
+
+    bands = parse_bands(args.bands or "0.1:100")
+    data = [d.lower() for d in args.data]
+    if any(d not in ("fermi", "casandjian2015") for d in data):
+        raise UserError(
+            f"--data {args.data[0]!r} with --emissivity: the reference is 'casandjian2015' "
+            "(the Fermi-LAT local HI emissivity, drawn by default)"
+        )
+    sols = [open_solution(p) for p in args.solutions]
+    fig = emissivity_figure(sols, bands)
+    out = args.output or "emissivity_vs_R.png"
+    save(fig, out)
+    print(f"wrote {out}")
+    return 0
+
+
+def _plot_profile(args) -> int:
+    from .plots import save
+    from .plots_gamma import fermi_comparison, longitude_profile_figure, solution_label
+    from .sky.los import profile_of_map
+
+    band = parse_band(args.band) if args.band else None
+    if args.bands and band is None:
+        band = parse_band(args.bands, "--bands")
+    data = [d.lower() for d in args.data]
+    if any(d != "fermi" for d in data):
+        raise UserError(
+            f"--data {args.data[0]!r} with --longitude-profile: the shipped data set is 'fermi' "
+            "(Fermi-LAT 2-20 GeV maps)"
+        )
+    iso = _parse_isotropic(args.isotropic)
+    _check_profile_args(args)
+    items = []
+    for path in args.solutions:
+        smap = _skymap_for_band(path, band)
+        label = solution_label(smap.meta) or Path(path).name
+        if data:
+            try:
+                cmp = fermi_comparison(smap, args.bmax, args.lbin, iso, args.fit_norm)
+            except ValueError as exc:
+                raise UserError(str(exc)) from None
+            a = cmp.attrs
+            print(
+                f"{label} ({path}): chi2 = {a['chi2']:.1f} for {a['n_bins']} bins, isotropic "
+                f"{a['isotropic']:.3e} ph cm^-2 s^-1 sr^-1 ({a['isotropic_mode']}), pi0 x "
+                f"{a['norm']:.3f}"
+            )
+            items.append((label, cmp))
+        else:
+            items.append((label, profile_of_map(smap, args.bmax, args.lbin)))
+    fig = longitude_profile_figure(items, comparisons=bool(data))
+    out = args.output or "longitude_profile.png"
+    save(fig, out)
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_plot_gamma(args) -> int:
+    """``escapade plot --emissivity`` / ``--longitude-profile`` (called by cli.cmd_plot)."""
+    if args.emissivity and args.longitude_profile:
+        raise UserError("--emissivity and --longitude-profile make different figures; give one")
+    if args.ratio or args.flux:
+        raise UserError("--ratio/--flux cannot be combined with --emissivity/--longitude-profile")
+    return _plot_emissivity(args) if args.emissivity else _plot_profile(args)
+
+
+def wants_gamma_plot(args) -> bool:
+    """True when ``escapade plot`` was asked for a gamma-ray figure."""
+    return bool(getattr(args, "emissivity", False) or getattr(args, "longitude_profile", False))
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def _add_plot_options(subparsers) -> None:
+    pl = subparsers.choices.get("plot")
+    if pl is None:
+        return
+    g = pl.add_argument_group("gamma rays (pi0 decay; IC and bremsstrahlung not yet included)")
+    g.add_argument(
+        "--emissivity",
+        action="store_true",
+        help="Figure 1: emissivity per H atom vs R at z = 0 of solutions (.nc), several overlaid",
+    )
+    g.add_argument(
+        "--longitude-profile",
+        action="store_true",
+        help="Figure 2: longitude profile of sky-map folders (or FITS files) written by "
+        "'escapade gamma', several overlaid; with --data fermi against the Fermi-LAT 2-20 GeV "
+        "maps, residuals in sigma and chi2",
+    )
+    g.add_argument("--bands", help="energy bands EMIN:EMAX[,...] in GeV (--emissivity: 0.1:100)")
+    g.add_argument("--band", help="energy band EMIN:EMAX in GeV of the profile, e.g. 2:20")
+    g.add_argument("--bmax", type=float, default=5.0, help="profile latitude cut |b| < BMAX (5)")
+    g.add_argument("--lbin", type=float, default=2.0, help="profile longitude bin in deg (2)")
+    g.add_argument(
+        "--isotropic",
+        default="fit",
+        help="isotropic term added to the model: 'fit' (one constant >= 0 per model, weighted "
+        "least squares; default), 'igrb' (Ackermann et al. 2015) or a value in ph cm^-2 s^-1 sr^-1",
+    )
+    g.add_argument(
+        "--fit-norm",
+        action="store_true",
+        help="also fit a normalisation factor of the pi0 model (for the missing components)",
+    )
+
+
+def register(subparsers) -> None:
+    """Add ``escapade gamma`` and the gamma-ray options of ``escapade plot``."""
+    ga = subparsers.add_parser(
+        "gamma",
+        help="pi0 sky maps (HEALPix FITS), emissivity q(R) and longitude profiles of a solution",
+        description="HEALPix FITS maps per band and gas phase (HI, H2, HII, total), the "
+        "emissivity q(R) at z = 0 and the longitude profile per band. Needs a solution written "
+        "by 'escapade run --full'. pi0 decay only: inverse Compton and bremsstrahlung come later.",
+    )
+    ga.add_argument("solution", help="netCDF file written by 'escapade run --full'")
+    ga.add_argument("--bands", default="2:20", help=f"energy bands, {BAND_FORM} (default 2:20)")
+    ga.add_argument("--nside", type=int, default=128, help="HEALPix NSIDE, a power of 2 (128)")
+    ga.add_argument("-o", "--output", default="sky", help="output folder (default sky/)")
+    ga.add_argument("--bmax", type=float, default=5.0, help="profile latitude cut |b| < BMAX (5)")
+    ga.add_argument("--lbin", type=float, default=2.0, help="profile longitude bin in deg (2)")
+    ga.add_argument(
+        "--mask",
+        choices=["none", "fermi"],
+        default="none",
+        help="profile: plain mean over pixels (none) or, as the Fermi-LAT data are made, "
+        "exposure-weighted outside the 3FGL point-source mask (fermi)",
+    )
+    ga.add_argument(
+        "--model",
+        choices=["aafrag", "kamae2006"],
+        default="aafrag",
+        help="pi0 cross sections: AAfrag 2.02 + Kamae 2006 below (default) or Kamae 2006",
+    )
+    ga.set_defaults(func=cmd_gamma)
+    _add_plot_options(subparsers)
