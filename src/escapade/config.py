@@ -190,6 +190,12 @@ class NuclearConfig(_Section):
         "galprop12", description="isotopic production (fragmentation) cross-section set"
     )
     light_nuclei: bool = Field(True, description="add the Coste et al. 2012 2H, 3H, 3He channels")
+    antiproton_production: Literal["kdd18_param1", "kdd18_param2"] = Field(
+        "kdd18_param1", description="pbar production: Korsmeier, Donato & Di Mauro 2018 I or II"
+    )
+    antiproton_tertiaries: bool = Field(
+        True, description="non-annihilating pbar collisions (Tan & Ng 1983)"
+    )
 
     @field_validator("inelastic")
     @classmethod
@@ -209,6 +215,9 @@ class SpeciesConfig(_Section):
         "ams02",
         description="source abundances of isotopes not in `abundances` (z_max runs): "
         "'ams02' (fitted, escapade/data/abundances) or 'none' (0)",
+    )
+    antiprotons: bool = Field(
+        False, description="also propagate secondary antiprotons (from 1H and 4He)"
     )
     propagate: list[str] = Field(
         default_factory=lambda: ["1H", "4He"], description="isotopes to propagate, e.g. ['1H']"

@@ -98,6 +98,8 @@ class Model:
     species: list[Nuclide]
     network: Network | None = None
     abundances: dict[str, float] = field(default_factory=dict)
+    pbar: Nuclide | None = None
+    """The antiproton, when ``[species] antiprotons`` is on (solved after the nuclei)."""
     convection: Convection = field(default_factory=Convection)
     reacceleration: Reacceleration = field(default_factory=Reacceleration)
     stats: SolveStats = field(default_factory=SolveStats)
@@ -149,8 +151,19 @@ class Model:
         )
         diffusion = build_diffusion(cfg, profile)
         shape = sources.on_grid(grid)
+        pbar = nuclide("pbar") if sp.antiprotons and "1H" in network.species else None
         return cls(
-            cfg, grid, gas, shape, diffusion, losses, species, network, abundances, convection,
+            cfg,
+            grid,
+            gas,
+            shape,
+            diffusion,
+            losses,
+            species,
+            network,
+            abundances,
+            pbar,
+            convection,
             reacc,
         )
 
@@ -310,7 +323,69 @@ class Model:
                 if nuc.name in dirty or dirty & set(self.network.parents(nuc.name)):
                     out[nuc.name] = march(self.grid, self.problem(nuc, out), scheme, solver)
                     dirty.add(nuc.name)
+            if self.pbar is not None:
+                out["pbar"] = self.solve_antiprotons(out, scheme, solver, progress)
         return out
+
+    def solve_antiprotons(self, solved, scheme, solver, progress=None) -> MarchResult:
+        """Secondary antiprotons from 1H and 4He on H and He (plus tertiaries).
+
+        Production: :class:`escapade.nuclear.antiprotons.PbarProduction` matrices,
+        Q[k] = sum_(p, t) sum_j M[k, j] N_p[j] n_t; destruction: annihilation and
+        non-annihilating inelastic collisions; tertiaries (Tan & Ng 1983) re-inject the
+        non-annihilating part at lower energy: three passes (each changes the result by
+        ~10x less than the previous one).
+        """
+        from .nuclear.antiprotons import pbar_loss_rate_per_myr, tertiary_matrices
+
+        g, gas, nuc = self.grid, self.gas, self.pbar
+        n_t = {"H": gas.h_total, "He": gas.he}
+        mats = self._pbar_matrices
+        prim = [p for p in ("1H", "4He") if p in solved]
+        secondary = np.zeros((g.n_ekin, g.nr, g.nz))
+        for (p, t), m in mats.items():
+            if p in solved:
+                secondary += np.tensordot(m, solved[p].density, axes=(1, 0)) * n_t[t]
+        del prim
+        tert = tertiary_matrices(g.ekin_gev_per_n) if self.cfg.nuclear.antiproton_tertiaries else {}
+        extra = np.zeros_like(secondary)
+        passes = 3 if tert else 1
+        res = None
+        for i in range(passes):
+            src = secondary + extra
+            prob = SpeciesProblem(
+                name="pbar",
+                diffusion=lambda k: self.diffusion_on_faces(nuc, k),
+                destruction=lambda k: pbar_loss_rate_per_myr(
+                    g.ekin_gev_per_n[k], gas.h_total, gas.he
+                ),
+                loss=lambda k: self.loss_rate(nuc, k),
+                source=lambda k, src=src: src[k],
+                flow_z=self._wind_flow,
+                family="pbar",
+                energy_diffusion=(lambda k: self.energy_diffusion(nuc, k))
+                if self.reacceleration.enabled
+                else None,
+                energy_weight=self._energy_weight(nuc) if self.reacceleration.enabled else None,
+            )
+            res = march(g, prob, scheme, solver, progress if i == passes - 1 else None)
+            if tert:
+                extra = sum(
+                    np.tensordot(tm, res.density, axes=(1, 0)) * n_t[t] for t, tm in tert.items()
+                )
+        return res
+
+    @cached_property
+    def _pbar_matrices(self):
+        from .nuclear.antiprotons import PbarProduction
+
+        return PbarProduction(self.cfg.nuclear.antiproton_production).source_matrices(
+            self.grid.ekin_gev_per_n
+        )
+
+    def _energy_weight(self, nuc: Nuclide) -> np.ndarray:
+        e = self.grid.ekin_gev_per_n
+        return nuc.beta(e) / (e * (e + 2.0 * nuc.mass_per_nucleon_gev))
 
     def normalisation(self, results: dict[str, MarchResult]) -> float:
         """Factor that brings the 1H interstellar flux at the Sun to the configured value.
@@ -340,20 +415,28 @@ class Model:
         results = self.solve_species(progress)
         scale = self.normalisation(results)
         g = self.grid
-        names = [n.name for n in self.species]
-        dens = np.stack([results[n].density for n in names]) * scale  # (s, e, r, z)
+        species = self.species + ([self.pbar] if "pbar" in results else [])
+        names = [n.name for n in species]
+        budget = {
+            key: np.stack([getattr(results[n], key) for n in names]) * scale
+            for key in ("injected", "escaped", "destroyed")
+        }
+        dens = np.empty((len(names), g.n_ekin, g.nr, g.nz))  # (s, e, r, z)
+        for i, n in enumerate(names):  # scale in place, freeing each species' result
+            np.multiply(results.pop(n).density, scale, out=dens[i])
         mid = midplane(g, dens)  # (s, e, r)
         r_sun = self.cfg.galaxy.sun_r_kpc
-        d_sun = np.stack([self.diffusion_at_sun_cm2_s(n) for n in self.species])
+        d_sun = np.stack([self.diffusion_at_sun_cm2_s(n) for n in species])
         aniso = [dipole_anisotropy(g, dens[i], r_sun, d_sun[i]) for i in range(len(names))]
         n_sun = np.stack([value_at_sun(g, dens[i], r_sun) for i in range(len(names))])
         flux = np.stack(
             [
                 local_flux_from_density(nuc, g.ekin_gev_per_n, n_sun[i])
-                for i, nuc in enumerate(self.species)
+                for i, nuc in enumerate(species)
             ]
         )
-        all_r, all_z = all_nucleon_anisotropy(aniso, n_sun, [nuc.a for nuc in self.species])
+        nucleons = [0 if nuc.name == "pbar" else nuc.a for nuc in species]
+        all_r, all_z = all_nucleon_anisotropy(aniso, n_sun, nucleons)
         coords = {
             "species": np.array(names, dtype=object),
             "ekin_gev_per_n": (
@@ -418,17 +501,17 @@ class Model:
             ),
             "particles_injected": (
                 ("species", "ekin_gev_per_n"),
-                np.stack([results[n].injected for n in names]) * scale,
+                budget["injected"],
                 {"units": "kpc^3 / (cm^3 GeV/n Myr)"},
             ),
             "particles_escaped": (
                 ("species", "ekin_gev_per_n"),
-                np.stack([results[n].escaped for n in names]) * scale,
+                budget["escaped"],
                 {"units": "kpc^3 / (cm^3 GeV/n Myr)"},
             ),
             "particles_destroyed": (
                 ("species", "ekin_gev_per_n"),
-                np.stack([results[n].destroyed for n in names]) * scale,
+                budget["destroyed"],
                 {"units": "kpc^3 / (cm^3 GeV/n Myr)"},
             ),
         }
