@@ -2,10 +2,12 @@
 
 Named, cited sets selectable with ``[nuclear] inelastic``:
 
-* ``"tripathi99"`` (default): Tripathi et al. 1997/1999 universal parametrisation
+* ``"tripathi99"``: Tripathi et al. 1997/1999 universal parametrisation
   (NASA TP 208438), tabulated for Z = 1-30 on H and He in USINE (Maurin 2020,
-  CPC 247, 106942), 0.05-6.3 GeV/n;
-* ``"barashenkov94"``: Barashenkov & Polanski 1994 (CROSEC), USINE tabulation;
+  CPC 247, 106942), 0.05-6.3 GeV/n. Its light-system rows (p-He, 4He-H: zero below
+  ~0.3-1 GeV/n, 25 mb for p-He at 1 GeV/n against ~110 mb measured) are replaced by
+  the Barashenkov & Polanski rows for Z <= 2;
+* ``"barashenkov94"`` (default): Barashenkov & Polanski 1994 (CROSEC), USINE tabulation;
 * ``"webber03"``: the Webber et al. 2003 (ApJS 144, 153) table on H; the He
   target is scaled with the He/H ratio of the Tripathi set at the same energy.
 
@@ -127,6 +129,10 @@ def inelastic_mb(name: str, z: int, a: int, target: str, ekin_gev_per_n) -> np.n
         trip_he = inelastic_mb("tripathi99", z, a, "He", e)
         ratio = np.divide(trip_he, trip_h, out=np.zeros_like(trip_h), where=trip_h > 0)
         return sig_h * ratio
+    if name == "tripathi99" and z <= 2:
+        # Tripathi's light-system rows (p-He, 4He-H) are zero below ~0.3-1 GeV/n and half
+        # the measured values up to a few GeV/n: use Barashenkov & Polanski for Z <= 2
+        name = "barashenkov94"
     grid, rows = _usine_table(_FILES[name])
     key = (z, a, target)
     if key == (1, 1, "He") and not np.any(rows.get(key, np.zeros(1)) > 0):
