@@ -134,6 +134,10 @@ def cmd_info(args) -> int:
 
 
 def cmd_plot(args) -> int:
+    from .cli_gamma import cmd_plot_gamma, wants_gamma_plot
+
+    if wants_gamma_plot(args):  # --emissivity / --longitude-profile (cli_gamma.py)
+        return cmd_plot_gamma(args)
     from .fit.data import load_measurement
     from .io import open_solution
     from .plots import local_observable, save
@@ -168,6 +172,15 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_scan import register as _register_scan
 
     _register_scan(sub)
+    from .cli_gamma import register as _register_gamma
+
+    _register_gamma(sub)
+    from .cli_fit import register as _register_fit
+
+    _register_fit(sub)
+    from .cli_reproduce import register as _register_reproduce
+
+    _register_reproduce(sub)
     return p
 
 

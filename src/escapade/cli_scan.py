@@ -51,16 +51,17 @@ def parse_set(items: list[str]) -> dict[str, list]:
 def _fit_at_point(fit_args: tuple[str, ...], cfg):
     from .fit import fit
 
-    return fit(cfg, list(fit_args))
+    return fit(cfg, list(fit_args)).to_dataset()
 
 
 def fit_evaluator(fit_args: list[str]):
     """The per-point evaluator of ``--fit ARGS``: ``escapade.fit.fit`` at every scan point.
 
-    The hook for the fit module (issue 4): on the worker, ``escapade.fit.fit(cfg, fit_args)``
-    gets the point's config and the words after ``--fit`` (the options of ``escapade fit``) and
-    returns an xarray.Dataset (the best-fit solution, with the fitted values and chi2 as scalar
-    variables), which the scan stacks like a solution. Until that module exists, a UserError.
+    On the worker, ``escapade.fit.fit(cfg, fit_args)`` gets the point's config and the words
+    after ``--fit`` (the options of ``escapade fit``; ``-o`` is ignored) and its result's
+    ``to_dataset()`` (the best-fit solution with ``fit_value``/``fit_error`` per
+    ``fit_parameter``, ``chi2``, ``ndof``, ``pvalue``, ...) is stacked like a solution. The
+    words and the data names are checked here, before anything starts (a UserError).
     """
     try:
         from .fit import fit
@@ -68,6 +69,21 @@ def fit_evaluator(fit_args: list[str]):
         fit = None
     if not callable(fit):
         raise UserError(FIT_MISSING)
+    from .cli_fit import options_from_words
+    from .fit import FitError, check_parameter_name, load_measurement
+
+    try:
+        opts = options_from_words(list(fit_args))
+        if not opts["data"]:
+            raise FitError("--fit: give at least one --data set")
+        if not opts["free"]:
+            raise FitError("--fit: name the free parameters (--free KEY,KEY)")
+        for name in [*opts["free"], *opts["bounds"]]:
+            check_parameter_name(name)
+    except FitError as exc:
+        raise UserError(f"--fit: {exc}") from None
+    for name in opts["data"]:
+        load_measurement(name)  # a DataError (one line, exit 2) for a bad name
     return functools.partial(_fit_at_point, tuple(fit_args))
 
 

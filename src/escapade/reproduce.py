@@ -121,10 +121,10 @@ def evaluate(cfg: Config, era: str = "letter", nside: int = 128) -> xr.Dataset:
             "chi2_bc": ((), res.chi2),
             "ndof_bc": ((), float(res.ndof)),
             "anisotropy": (("ekin_gev_per_n",), aniso),
-            "n1h_10gev": (("r_kpc",), p10 / np.interp(best.galaxy.sun_r_kpc, r, p10)),
+            "n1h_10gev": (("radius_kpc",), p10 / np.interp(best.galaxy.sun_r_kpc, r, p10)),
             "bc_model": (("bc_ekin",), bc),
             "pbar_p_model": (("pbar_rigidity",), pb),
-            "emissivity": (("r_kpc",), q.values),
+            "emissivity": (("radius_kpc",), q.values),
             "chi2_longitude": ((), float(cmp.attrs["chi2"])),
             "isotropic": ((), float(cmp.attrs["isotropic"])),
             "profile_model": (("l_deg",), cmp["model"].values),
@@ -134,7 +134,7 @@ def evaluate(cfg: Config, era: str = "letter", nside: int = 128) -> xr.Dataset:
         },
         coords={
             "ekin_gev_per_n": e,
-            "r_kpc": r,
+            "radius_kpc": r,  # not "r_kpc": a scan keeps only per-point records without it
             "bc_ekin": x_bc,
             "pbar_rigidity": x_pb,
             "l_deg": cmp["l_deg"].values,
@@ -187,7 +187,7 @@ def _figures(letter: xr.Dataset, modern: xr.Dataset | None, outdir: Path) -> lis
 
     # Figure 1: emissivity vs R, normalised at the Sun
     fig, ax = plt.subplots(figsize=(6.4, 4.6), constrained_layout=True)
-    r = letter.r_kpc.values
+    r = letter.radius_kpc.values
     for t in taus:
         if t >= 1.0:
             continue
@@ -297,7 +297,7 @@ def _summary(scan_ds: xr.Dataset) -> dict:
             out[f"{t:g}"] = {"status": "failed", "error": str(p.error.values)}
             continue
         a = p.anisotropy.values
-        r = p.r_kpc.values
+        r = p.radius_kpc.values
         out[f"{t:g}"] = {
             "d0_cm2_s": float(p.d0_cm2_s),
             "d0_error_cm2_s": float(p.d0_error_cm2_s),

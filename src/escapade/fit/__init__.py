@@ -1,8 +1,20 @@
 """Fitting propagation parameters to measured data; measured-data loading.
 
 ``escapade.fit.data`` holds the registry of shipped measured tables
-(``load_measurement("B/C:AMS-02")``, ``list_measurements()``) and user CSV tables.
+(``load_measurement("B/C:AMS-02")``, ``list_measurements()``) and user CSV tables;
+``escapade.fit.likelihood`` the chi-square; ``escapade.fit.fit`` the fit itself::
+
+    import escapade.fit
+    res = escapade.fit.fit("configs/letter_tau0.85_fast.toml", data=["B/C:AMS-02"],
+                           free=["diffusion.d0_cm2_s", "modulation.phi_gv"])
+    print(res.summary()); res.write("fit/")
+
+The package is itself callable once imported: ``escapade.fit(cfg, data=[...], free=[...])``
+is ``escapade.fit.fit(...)``.
 """
+
+import sys as _sys
+import types as _types
 
 from .data import (
     DATA_DIR,
@@ -14,14 +26,51 @@ from .data import (
     load_csv,
     load_measurement,
 )
+from .fit import (
+    DEFAULT_PHI_GV,
+    METHODS,
+    PHI_KEY,
+    FitError,
+    FitResult,
+    check_parameter_name,
+    fit,
+    model_values,
+    parameter_choices,
+    smooth_flux,
+)
+from .likelihood import MAIN_ISOTOPES, SYST_MODES, DataTerm, Likelihood
 
 __all__ = [
     "DATA_DIR",
+    "DEFAULT_PHI_GV",
     "DataError",
+    "DataTerm",
+    "FitError",
+    "FitResult",
+    "Likelihood",
+    "MAIN_ISOTOPES",
+    "METHODS",
     "Measurement",
+    "PHI_KEY",
+    "SYST_MODES",
     "X_KINDS",
+    "check_parameter_name",
+    "fit",
     "list_measurements",
     "list_observables",
     "load_csv",
     "load_measurement",
+    "model_values",
+    "parameter_choices",
+    "smooth_flux",
 ]
+
+
+class _CallableModule(_types.ModuleType):
+    """``escapade.fit(...)`` calls :func:`escapade.fit.fit.fit`."""
+
+    def __call__(self, *args, **kwargs):
+        return fit(*args, **kwargs)
+
+
+_sys.modules[__name__].__class__ = _CallableModule

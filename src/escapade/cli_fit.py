@@ -1,0 +1,247 @@
+"""The ``escapade fit`` subcommand (a thin layer over :func:`escapade.fit.fit`).
+
+    escapade fit CONFIG.toml --data B/C:AMS-02 [--data ...] \\
+        --free diffusion.d0_cm2_s,modulation.phi_gv [--bound diffusion.delta=0.2:0.8] \\
+        [--fix KEY=VALUE] [--start KEY=VALUE] [--rmin 5] [--rmax R] [--syst quadrature] \\
+        [--minos] [--method linearised|migrad] -o fit/
+
+writes ``fit/best_fit.toml`` (rerun it with ``escapade run``), ``fit/fit.json`` and
+``fit/fit.png``. Exit status: 0 when the fit converged, 1 when it did not (the files are
+written and say so), 2 for bad input (nothing is started).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .cli import UserError
+
+EXIT_NOT_CONVERGED = 1
+
+
+def _key_value(item: str, option: str) -> tuple[str, str]:
+    key, sep, value = item.partition("=")
+    key, value = key.strip(), value.strip()
+    if not sep or not key or not value:
+        raise ValueError(f"{option} {item!r}: expected KEY=VALUE")
+    return key, value
+
+
+def _bound(item: str) -> tuple[str, tuple[float | None, float | None]]:
+    key, spec = _key_value(item, "--bound")
+    lo, sep, hi = spec.rpartition(":")
+    if not sep:
+        raise ValueError(f"--bound {item!r}: expected KEY=LOW:HIGH (either side may be empty)")
+    try:
+        return key, (float(lo) if lo.strip() else None, float(hi) if hi.strip() else None)
+    except ValueError:
+        raise ValueError(f"--bound {item!r}: LOW and HIGH must be numbers") from None
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of ``escapade fit`` (also accepted by ``escapade scan --fit``)."""
+    p.add_argument(
+        "--data",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a data set, OBSERVABLE:EXPERIMENT (B/C:AMS-02, C:HEAO-3) or a CSV file; repeat "
+        "for more",
+    )
+    p.add_argument(
+        "--free",
+        action="append",
+        default=[],
+        metavar="KEYS",
+        help="comma-separated parameters to fit: config keys (diffusion.d0_cm2_s), "
+        "modulation.phi_gv, modulation.phi_gv[DATA], species.abundances.ISOTOPE|ELEMENT, "
+        "source.index_overrides.ISOTOPE, source.break_indices.I ...",
+    )
+    p.add_argument(
+        "--bound",
+        action="append",
+        default=[],
+        metavar="KEY=LOW:HIGH",
+        help="limits of a free parameter (either side may be empty); repeatable",
+    )
+    p.add_argument(
+        "--fix",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set a key for this fit (any config key, list/dict item, modulation.phi_gv, "
+        "norm[DATA]); values are TOML (0.8, [300.0], 'ferriere'); repeatable",
+    )
+    p.add_argument(
+        "--start",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="start value of a free parameter; repeatable",
+    )
+    p.add_argument(
+        "--rmin",
+        type=float,
+        default=5.0,
+        metavar="GV",
+        help="exclude data below this rigidity (default 5 GV; E/n data are converted with the "
+        "main isotope of the observable)",
+    )
+    p.add_argument(
+        "--rmax", type=float, default=None, metavar="GV", help="exclude data above this rigidity"
+    )
+    p.add_argument(
+        "--syst",
+        choices=["quadrature", "profile", "fit"],
+        default="quadrature",
+        help="systematic errors: added to the statistical ones in quadrature (default), or one "
+        "normalisation per data set, profiled or fitted",
+    )
+    p.add_argument(
+        "--phi",
+        type=float,
+        default=0.6,
+        metavar="GV",
+        help="force-field potential when modulation.phi_gv is not free (default 0.6; the start "
+        "value when it is)",
+    )
+    p.add_argument("--minos", action="store_true", help="also run MINOS (asymmetric errors)")
+    p.add_argument(
+        "--method",
+        choices=["linearised", "migrad"],
+        default="linearised",
+        help="linearised (default: MIGRAD on the model linearised in the solve parameters, "
+        "re-linearised at every new minimum; few solves) or migrad (MIGRAD on the exact model)",
+    )
+    p.add_argument("--strategy", type=int, choices=[0, 1, 2], default=1, help="MINUIT strategy")
+    p.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.1,
+        help="linearised method: stop when the step is below this many errors (default 0.1)",
+    )
+    p.add_argument("-o", "--output", default="fit", help="output folder (default fit/)")
+
+
+def options(args) -> dict:
+    """Keyword arguments of :func:`escapade.fit.fit` from parsed options (ValueError if bad)."""
+    from .fit.fit import parse_value
+
+    free = [k.strip() for item in args.free for k in item.split(",") if k.strip()]
+    bounds = dict(_bound(b) for b in args.bound)
+    fix = {k: parse_value(v) for k, v in (_key_value(f, "--fix") for f in args.fix)}
+    start = {k: parse_value(v) for k, v in (_key_value(f, "--start") for f in args.start)}
+    return dict(
+        data=list(args.data),
+        free=free,
+        bounds=bounds,
+        fix=fix,
+        start=start,
+        rmin_gv=args.rmin,
+        rmax_gv=args.rmax,
+        syst=args.syst,
+        phi_gv=args.phi,
+        minos=args.minos,
+        method=args.method,
+        strategy=args.strategy,
+        tolerance=args.tolerance,
+        output=args.output,
+    )
+
+
+class _RaisingParser(argparse.ArgumentParser):
+    def error(self, message):
+        from .fit.fit import FitError
+
+        raise FitError(f"fit options: {message}")
+
+
+def options_from_words(words: list[str]) -> dict:
+    """:func:`options` from the words of a command line (``["--data", "B/C:AMS-02", ...]``).
+
+    Raises :class:`escapade.fit.FitError` for bad words.
+    """
+    from .fit.fit import FitError
+
+    p = _RaisingParser(prog="escapade fit", add_help=False)
+    add_arguments(p)
+    try:
+        return options(p.parse_args(list(words)))
+    except ValueError as exc:
+        if isinstance(exc, FitError):
+            raise
+        raise FitError(str(exc)) from None
+
+
+def _progress_printer():
+    """Lines on stderr; on a terminal one line that is rewritten."""
+    if sys.stderr.isatty():
+        width = [0]
+
+        def show(line: str) -> None:
+            text = f"fitting: {line}"
+            pad = max(0, width[0] - len(text))
+            width[0] = len(text)
+            print(f"\r{text}{' ' * pad}", end="", file=sys.stderr, flush=True)
+
+        def done() -> None:
+            if width[0]:
+                print(file=sys.stderr)
+
+        return show, done
+
+    def show_line(line: str) -> None:
+        print(f"fitting: {line}", file=sys.stderr, flush=True)
+
+    return show_line, lambda: None
+
+
+def cmd_fit(args) -> int:
+    from .config import load_config
+    from .fit.fit import FitError, fit
+
+    try:
+        opts = options(args)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    out = Path(opts.pop("output"))
+    if out.exists() and not out.is_dir():
+        raise UserError(f"output {str(out)!r} is a file; give a folder such as fit/")
+    cfg = load_config(args.config)
+    show, done = _progress_printer()
+    try:
+        res = fit(cfg, progress=show, **opts)
+    except FitError as exc:
+        done()
+        raise UserError(str(exc)) from None
+    except BaseException:
+        done()
+        raise
+    done()
+    paths = res.write(out)
+    print(res.summary())
+    print(f"wrote {paths['config']}, {paths['json']}, {paths['figure']}")
+    if not res.valid:
+        print(f"escapade: the fit did not converge: {res.message}", file=sys.stderr)
+        return EXIT_NOT_CONVERGED
+    return 0
+
+
+def register(subparsers) -> argparse.ArgumentParser:
+    """Add the ``fit`` subcommand to the CLI's subparsers."""
+    s = subparsers.add_parser(
+        "fit",
+        help="fit config parameters (D0, delta, phi, abundances...) to measured data",
+        description=(
+            "Fit the --free parameters of CONFIG to the --data sets with iminuit (MIGRAD, "
+            "HESSE; MINOS with --minos). Writes OUTPUT/best_fit.toml (rerun it with "
+            "'escapade run'), OUTPUT/fit.json and OUTPUT/fit.png. Exit status 0: converged; "
+            "1: not converged (files written); 2: bad input."
+        ),
+    )
+    s.add_argument("config", help="TOML configuration file (the start of the fit)")
+    add_arguments(s)
+    s.set_defaults(func=cmd_fit)
+    return s
