@@ -42,6 +42,19 @@ def atomic_path(path: str | Path, suffix: str = ""):
             os.unlink(tmp)
 
 
+def stored_config(ds) -> dict:
+    """The configuration stored in a solution's ``config_toml`` attribute ({} if none)."""
+    import tomllib
+
+    text = getattr(ds, "attrs", {}).get("config_toml")
+    if not text:
+        return {}
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return {}
+
+
 def write_solution(ds: xr.Dataset, path: str | Path) -> Path:
     """Write ``ds`` as netCDF4 (HDF5) to ``path`` atomically; returns the path."""
     ds = ds.copy()

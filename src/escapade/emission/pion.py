@@ -91,7 +91,6 @@ integral (nothing is extrapolated).
 from __future__ import annotations
 
 import math
-import tomllib
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cache
@@ -101,6 +100,7 @@ import numpy as np
 import xarray as xr
 
 from ..constants import C_CM_S, FOUR_PI, M_PROTON_GEV, MB_CM2
+from ..io import stored_config
 from ..species import nuclide
 
 __all__ = [
@@ -307,13 +307,7 @@ def dsigma_degamma_mb_per_gev(
 
 
 def _config(ds) -> dict:
-    text = getattr(ds, "attrs", {}).get("config_toml")
-    if not text:
-        return {}
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
-        return {}
+    return stored_config(ds)
 
 
 def he_to_h_of(ds, default: float = 0.1) -> float:

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import math
 import os
-import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -55,6 +54,7 @@ from scipy import sparse
 
 from ..constants import KPC_CM
 from ..galaxy.gas import AnalyticGas
+from ..io import stored_config
 
 __all__ = [
     "PHASES",
@@ -120,13 +120,7 @@ class Stepping:
 
 
 def _config(ds) -> dict:
-    text = getattr(ds, "attrs", {}).get("config_toml")
-    if not text:
-        return {}
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
-        return {}
+    return stored_config(ds)
 
 
 def geometry_of(ds) -> Geometry:
