@@ -264,6 +264,60 @@ class SpeciesConfig(_Section):
         return self
 
 
+class LeptonsConfig(_Section):
+    """Electrons and positrons (see docs/leptons.md and :mod:`escapade.leptons`)."""
+
+    enabled: bool = Field(False, description="also propagate electrons and positrons")
+    electron_rigidity_index: float = Field(
+        1.6, ge=0.0, le=5.0, description="primary e- injection slope below the first break"
+    )
+    electron_break_rigidities_gv: list[float] = Field(
+        default_factory=lambda: [4.0], description="primary e- spectral breaks"
+    )
+    electron_break_indices: list[float] = Field(
+        default_factory=lambda: [2.45], description="primary e- slopes above each break"
+    )
+    electron_norm_ekin_gev: float = Field(
+        30.0, gt=0, description="kinetic energy where the primary e- flux is normalised"
+    )
+    electron_norm_flux_m2_s_sr_gev: float = Field(
+        6.6e-3, gt=0, description="interstellar primary e- flux there [1/(m^2 s sr GeV)]"
+    )
+    secondaries: bool = Field(True, description="secondary e- and e+ from 1H and 4He on the gas")
+    secondary_production: Literal["aafrag_kamae2006"] = Field(
+        "aafrag_kamae2006", description="secondary e+- cross sections (AAfrag + Kamae 2006)"
+    )
+    b_field_model: Literal["exponential", "uniform"] = Field(
+        "exponential", description="B(R, z): Strong et al. 2000 exponential, or uniform"
+    )
+    b_sun_ug: float = Field(5.0, gt=0, lt=1e3, description="total field at the Sun (uG)")
+    b_r_scale_kpc: float = Field(10.0, gt=0, description="radial scale of B (exponential)")
+    b_z_scale_kpc: float = Field(2.0, gt=0, description="vertical scale of B (exponential)")
+    isrf_model: Literal["schlickeiser2002", "cmb"] = Field(
+        "schlickeiser2002", description="ISRF: CMB + dust + starlight greybodies, or CMB only"
+    )
+    energy_refinement: int = Field(
+        3, ge=1, le=16, description="lepton energy steps per grid step (stiff losses: >= 3)"
+    )
+
+    @model_validator(mode="after")
+    def _breaks(self):
+        rb, gi = self.electron_break_rigidities_gv, self.electron_break_indices
+        if len(rb) != len(gi):
+            raise ValueError(
+                "electron_break_rigidities_gv and electron_break_indices must have the same "
+                f"length (got {len(rb)} and {len(gi)})"
+            )
+        if any(not (b > 0 and math.isfinite(b)) for b in rb) or sorted(rb) != list(rb):
+            raise ValueError(
+                f"electron_break_rigidities_gv = {rb} must be positive, finite and increasing"
+            )
+        for x in (*gi, self.electron_norm_flux_m2_s_sr_gev, self.electron_norm_ekin_gev):
+            if not math.isfinite(x):
+                raise ValueError(f"value {x} must be finite")
+        return self
+
+
 class ReaccelerationConfig(_Section):
     """Diffusive reacceleration (see :mod:`escapade.transport.reacceleration`)."""
 
@@ -310,6 +364,7 @@ class Config(BaseModel):
     losses: LossesConfig = Field(default_factory=LossesConfig)
     nuclear: NuclearConfig = Field(default_factory=NuclearConfig)
     species: SpeciesConfig = Field(default_factory=SpeciesConfig)
+    leptons: LeptonsConfig = Field(default_factory=LeptonsConfig)
     reacceleration: ReaccelerationConfig = Field(default_factory=ReaccelerationConfig)
     convection: ConvectionConfig = Field(default_factory=ConvectionConfig)
     solver: SolverConfig = Field(default_factory=SolverConfig)
@@ -325,6 +380,13 @@ class Config(BaseModel):
                 f"reacceleration.formula = 'seo_ptuskin' needs diffusion.delta > 0 "
                 f"(got {self.diffusion.delta}); use formula = 'simple' or a positive delta"
             )
+        if self.leptons.enabled and self.leptons.secondaries:
+            names = None if self.species.z_max is not None else self.species.propagate
+            if names is not None and "1H" not in names:
+                raise ValueError(
+                    "leptons.secondaries = true needs 1H among the propagated species "
+                    f"(species.propagate = {names}); add it or set leptons.secondaries = false"
+                )
         for name in self.source.index_overrides:
             if name not in self.species.propagate:
                 raise ValueError(

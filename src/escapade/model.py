@@ -13,13 +13,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from . import __version__
 from .config import Config, dump_config
-from .constants import C_CM_S, CM2_S_PER_KPC2_MYR, FOUR_PI, M2_PER_CM2, MYR_S
+from .constants import C_CM_S, CM2_S_PER_KPC2_MYR, FOUR_PI, M2_PER_CM2, M_ELECTRON_GEV, MYR_S
 from .galaxy.gas import AnalyticGas, GasOnGrid
 from .galaxy.sources import (
     RADIAL_PROFILES,
@@ -40,6 +41,29 @@ from .transport.losses import NuclearLosses
 from .transport.operator import FaceGeometry
 from .transport.reacceleration import Reacceleration
 from .transport.solver import MarchResult, ReusingSolver, SolveStats, SpeciesProblem, march
+
+if TYPE_CHECKING:
+    from .leptons import LeptonLosses
+
+LEPTON_PARTICLES: dict[str, Nuclide] = {
+    name: Nuclide(name, 1, 1, M_ELECTRON_GEV) for name in ("e-", "e+")
+}
+"""Electrons and positrons as particles (Z = 1, A = 1, m_e; the same as
+:func:`escapade.observables.local.particle`)."""
+
+
+def build_lepton_losses(cfg: Config):
+    """The :class:`escapade.leptons.LeptonLosses` of ``[leptons]``."""
+    from .leptons import LeptonLosses, MagneticField, isrf_model
+
+    lc, r_sun = cfg.leptons, cfg.galaxy.sun_r_kpc
+    return LeptonLosses(
+        b_field=MagneticField(
+            lc.b_field_model, lc.b_sun_ug, lc.b_r_scale_kpc, lc.b_z_scale_kpc, r_sun
+        ),
+        isrf=isrf_model(lc.isrf_model, r_sun),
+        gas_losses=cfg.gas.enabled and cfg.losses.enabled,
+    )
 
 
 def resolve_abundances(cfg: Config, species: list[str]) -> dict[str, float]:
@@ -105,6 +129,8 @@ class Model:
     stats: SolveStats = field(default_factory=SolveStats)
     solver: ReusingSolver | None = None
     """Linear solver whose factorisations are kept between solves (see :meth:`updated`)."""
+    lepton_losses: LeptonLosses | None = None
+    """Electron/positron losses, when ``[leptons] enabled`` (solved after the nuclei)."""
 
     @classmethod
     def from_config(cls, cfg: Config) -> Model:
@@ -152,6 +178,7 @@ class Model:
         diffusion = build_diffusion(cfg, profile)
         shape = sources.on_grid(grid)
         pbar = nuclide("pbar") if sp.antiprotons and "1H" in network.species else None
+        lepton_losses = build_lepton_losses(cfg) if cfg.leptons.enabled else None
         return cls(
             cfg,
             grid,
@@ -165,6 +192,7 @@ class Model:
             pbar,
             convection,
             reacc,
+            lepton_losses=lepton_losses,
         )
 
     def updated(self, cfg: Config) -> Model:
@@ -175,7 +203,16 @@ class Model:
         preconditioners (they stay valid ones when only D0, delta, tau, abundances or
         spectra change: the next solves then need few or no new factorisations).
         """
-        same = ("galaxy", "grid", "gas", "nuclear", "losses", "convection", "reacceleration")
+        same = (
+            "galaxy",
+            "grid",
+            "gas",
+            "nuclear",
+            "losses",
+            "convection",
+            "reacceleration",
+            "leptons",
+        )
         if any(getattr(cfg, k) != getattr(self.cfg, k) for k in same) or (
             cfg.species.z_max != self.cfg.species.z_max
             or (cfg.species.z_max is None and cfg.species.propagate != self.cfg.species.propagate)
@@ -213,12 +250,14 @@ class Model:
         ab = self.abundances.get(nuc.name, 0.0)
         return ab * self.spectrum(nuc).per_rigidity(nuc.rigidity_gv(e)) * nuc.drigidity_dekin(e)
 
-    def diffusion_on_faces(self, nuc: Nuclide, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """D in kpc^2/Myr on radial and vertical faces at energy index k."""
-        geom = FaceGeometry(self.grid)
-        e = self.grid.ekin_gev_per_n[k]
+    def diffusion_on_faces(
+        self, nuc: Nuclide, k: int, grid: Grid | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """D in kpc^2/Myr on radial and vertical faces at energy index k (of ``grid``)."""
+        g = grid or self.grid
+        geom = FaceGeometry(g)
+        e = g.ekin_gev_per_n[k]
         rig, beta = nuc.rigidity_gv(e), nuc.beta(e)
-        g = self.grid
         d_r = self.diffusion.coefficient(geom.r_face_kpc[:, None], g.z_kpc[None, :], rig, beta)
         d_z = self.diffusion.coefficient(g.r_kpc[:, None], geom.z_face_kpc[None, :], rig, beta)
         return d_r / CM2_S_PER_KPC2_MYR, d_z / CM2_S_PER_KPC2_MYR
@@ -249,11 +288,11 @@ class Model:
     def _wind_flow(self) -> np.ndarray | None:
         return self.convection.face_flow(self.grid) if self.convection.enabled else None
 
-    def energy_diffusion(self, nuc: Nuclide, k: int) -> np.ndarray:
+    def energy_diffusion(self, nuc: Nuclide, k: int, grid: Grid | None = None) -> np.ndarray:
         """K = beta p^2 D_pp (GeV^4/Myr) on the nodes at the energy face above E_k."""
-        e_f = self.grid.ekin_gev_per_n[k] * np.exp(0.5 * self.grid.dlnekin)
+        g = grid or self.grid
+        e_f = g.ekin_gev_per_n[k] * np.exp(0.5 * g.dlnekin)
         p_n = np.sqrt(e_f * (e_f + 2.0 * nuc.mass_per_nucleon_gev))
-        g = self.grid
         d = (
             self.diffusion.coefficient(
                 g.r_kpc[:, None], g.z_kpc[None, :], nuc.rigidity_gv(e_f), nuc.beta(e_f)
@@ -325,7 +364,123 @@ class Model:
                     dirty.add(nuc.name)
             if self.pbar is not None:
                 out["pbar"] = self.solve_antiprotons(out, scheme, solver, progress)
+            if self.lepton_losses is not None:
+                out.update(self.solve_leptons(out, scheme, solver, progress))
         return out
+
+    # -- leptons --------------------------------------------------------------------------
+    @cached_property
+    def lepton_grid(self) -> Grid:
+        """The model grid with ``[leptons] energy_refinement`` energy steps per model step.
+
+        Its every r-th energy is a model energy; the march runs on it (the stiff electron
+        losses need the finer step for BDF2 to stay well below 1 %, see docs/leptons.md).
+        """
+        g, r = self.grid, self.cfg.leptons.energy_refinement
+        e = np.geomspace(g.ekin_gev_per_n[0], g.ekin_gev_per_n[-1], (g.n_ekin - 1) * r + 1)
+        return Grid(g.r_max_kpc, g.halo_height_kpc, g.nr, g.nz, e)
+
+    def _on_model_grid(self, res: MarchResult) -> MarchResult:
+        r = self.cfg.leptons.energy_refinement
+        # budgets are per unit energy: sampled, not summed
+        return MarchResult(
+            *(getattr(res, k)[::r] for k in ("density", "injected", "escaped", "destroyed"))
+        )
+
+    def lepton_loss_rate(self, k: int) -> np.ndarray:
+        """Lepton loss rate b (GeV per Myr) at lepton-grid energy k, (nr, nz).
+
+        Synchrotron, inverse Compton, bremsstrahlung, ionisation, Coulomb (+ adiabatic).
+        """
+        g = self.lepton_grid
+        e = g.ekin_gev_per_n[k]
+        b = self.lepton_losses.total_gev_s(e, self.gas, g.r_kpc, g.z_kpc) * MYR_S
+        if self.convection.enabled:
+            nuc = LEPTON_PARTICLES["e-"]
+            p = np.sqrt(e * (e + 2.0 * nuc.mass_gev))
+            b = b + float(nuc.beta(e)) * p * self._wind_divergence / 3.0
+        return b
+
+    def electron_source_spectrum(self) -> np.ndarray:
+        """Primary e- injection per GeV at the Sun, unnormalised, on the lepton grid."""
+        lc = self.cfg.leptons
+        nuc = LEPTON_PARTICLES["e-"]
+        e = self.lepton_grid.ekin_gev_per_n
+        spec = InjectionSpectrum(
+            index=lc.electron_rigidity_index,
+            reference_rigidity_gv=self.cfg.source.spectrum_reference_rigidity_gv,
+            break_rigidities_gv=tuple(lc.electron_break_rigidities_gv),
+            break_indices=tuple(lc.electron_break_indices),
+        )
+        return spec.per_rigidity(nuc.rigidity_gv(e)) * nuc.drigidity_dekin(e)
+
+    @cached_property
+    def _lepton_matrices(self):
+        from .leptons.production import LeptonProduction
+
+        return LeptonProduction(self.cfg.leptons.secondary_production).source_matrices(
+            self.lepton_grid.ekin_gev_per_n, self.grid.ekin_gev_per_n
+        )
+
+    def secondary_lepton_source(self, solved: dict[str, MarchResult], lepton: str) -> np.ndarray:
+        """Q (1/(cm^3 GeV Myr)) of secondary ``lepton``, (lepton-grid energies, nr, nz)."""
+        g = self.lepton_grid
+        n_t = {"H": self.gas.h_total, "He": self.gas.he}
+        q = np.zeros((g.n_ekin, g.nr, g.nz))
+        for (proj, targ, lep), m in self._lepton_matrices.items():
+            if lep == lepton and proj in solved:
+                q += np.tensordot(m, solved[proj].density, axes=(1, 0)) * n_t[targ]
+        return q * MYR_S
+
+    def lepton_problem(self, name: str, source: Callable[[int], np.ndarray]) -> SpeciesProblem:
+        nuc = LEPTON_PARTICLES[name]
+        reacc = self.reacceleration.enabled
+        lg = self.lepton_grid
+        return SpeciesProblem(
+            name=name,
+            diffusion=lambda k: self.diffusion_on_faces(nuc, k, lg),
+            destruction=lambda k: np.zeros((lg.nr, lg.nz)),
+            loss=self.lepton_loss_rate,
+            source=source,
+            flow_z=self._wind_flow,
+            family="lepton",
+            energy_diffusion=(lambda k: self.energy_diffusion(nuc, k, lg)) if reacc else None,
+            energy_weight=self._energy_weight(nuc, lg) if reacc else None,
+        )
+
+    def solve_leptons(self, solved, scheme, solver, progress=None) -> dict[str, MarchResult]:
+        """Primary e- (unit normalisation), secondary e- and e+ (in the nuclei's units).
+
+        Keys ``"e-:primary"``, ``"e-:secondary"``, ``"e+"``; :meth:`solve` scales the
+        primary electrons to ``[leptons] electron_norm_flux_m2_s_sr_gev`` and adds them up.
+        """
+        spec = self.electron_source_spectrum()
+        shape = self.source_shape
+        lg = self.lepton_grid
+        prim = march(lg, self.lepton_problem("e-", lambda k: spec[k] * shape), scheme, solver)
+        out = {"e-:primary": self._on_model_grid(prim)}
+        if self.cfg.leptons.secondaries and "1H" in solved:
+            for lep, key in (("e-", "e-:secondary"), ("e+", "e+")):
+                q = self.secondary_lepton_source(solved, lep)
+                res = march(lg, self.lepton_problem(lep, lambda k, q=q: q[k]), scheme, solver)
+                out[key] = self._on_model_grid(res)
+        if progress is not None:
+            for _ in range(self.grid.n_ekin):
+                progress()
+        return out
+
+    def electron_normalisation(self, results: dict[str, MarchResult]) -> float:
+        """Factor bringing the primary e- flux at the Sun to ``electron_norm_flux``."""
+        lc = self.cfg.leptons
+        nuc = LEPTON_PARTICLES["e-"]
+        e = self.grid.ekin_gev_per_n
+        n_sun = value_at_sun(self.grid, results["e-:primary"].density, self.cfg.galaxy.sun_r_kpc)
+        flux = local_flux_from_density(nuc, e, n_sun)
+        ok = flux > 0
+        if not ok.any():
+            return 1.0
+        f = np.exp(np.interp(np.log(lc.electron_norm_ekin_gev), np.log(e[ok]), np.log(flux[ok])))
+        return lc.electron_norm_flux_m2_s_sr_gev / f
 
     def solve_antiprotons(self, solved, scheme, solver, progress=None) -> MarchResult:
         """Secondary antiprotons from 1H and 4He on H and He (plus tertiaries).
@@ -383,8 +538,8 @@ class Model:
             self.grid.ekin_gev_per_n
         )
 
-    def _energy_weight(self, nuc: Nuclide) -> np.ndarray:
-        e = self.grid.ekin_gev_per_n
+    def _energy_weight(self, nuc: Nuclide, grid: Grid | None = None) -> np.ndarray:
+        e = (grid or self.grid).ekin_gev_per_n
         return nuc.beta(e) / (e * (e + 2.0 * nuc.mass_per_nucleon_gev))
 
     def normalisation(self, results: dict[str, MarchResult]) -> float:
@@ -416,14 +571,21 @@ class Model:
         scale = self.normalisation(results)
         g = self.grid
         species = self.species + ([self.pbar] if "pbar" in results else [])
+        lepton_parts = {}
+        if "e-:primary" in results:
+            scale_e = self.electron_normalisation(results)
+            lepton_parts = self._combine_leptons(results, scale, scale_e)
+            species = species + [LEPTON_PARTICLES[n] for n in ("e-", "e+") if n in results]
         names = [n.name for n in species]
         budget = {
-            key: np.stack([getattr(results[n], key) for n in names]) * scale
+            key: np.stack([getattr(results[n], key) for n in names])
+            * np.array([1.0 if n in LEPTON_PARTICLES else scale for n in names])[:, None]
             for key in ("injected", "escaped", "destroyed")
         }
         dens = np.empty((len(names), g.n_ekin, g.nr, g.nz))  # (s, e, r, z)
         for i, n in enumerate(names):  # scale in place, freeing each species' result
-            np.multiply(results.pop(n).density, scale, out=dens[i])
+            f = 1.0 if n in LEPTON_PARTICLES else scale
+            np.multiply(results.pop(n).density, f, out=dens[i])
         mid = midplane(g, dens)  # (s, e, r)
         r_sun = self.cfg.galaxy.sun_r_kpc
         d_sun = np.stack([self.diffusion_at_sun_cm2_s(n) for n in species])
@@ -435,7 +597,7 @@ class Model:
                 for i, nuc in enumerate(species)
             ]
         )
-        nucleons = [0 if nuc.name == "pbar" else nuc.a for nuc in species]
+        nucleons = [0 if nuc.name in ("pbar", "e-", "e+") else nuc.a for nuc in species]
         all_r, all_z = all_nucleon_anisotropy(aniso, n_sun, nucleons)
         coords = {
             "species": np.array(names, dtype=object),
@@ -515,6 +677,16 @@ class Model:
                 {"units": "kpc^3 / (cm^3 GeV/n Myr)"},
             ),
         }
+        if lepton_parts:
+            data_vars["flux_local_leptons"] = (
+                ("lepton_component", "ekin_gev_per_n"),
+                np.stack(list(lepton_parts.values())),
+                {
+                    "units": "1/(m^2 s sr GeV)",
+                    "long_name": "interstellar e-/e+ flux at the Sun by origin",
+                },
+            )
+            coords["lepton_component"] = np.array(list(lepton_parts), dtype=object)
         if full:
             data_vars["density"] = (
                 ("species", "ekin_gev_per_n", "r_kpc", "z_kpc"),
@@ -536,7 +708,39 @@ class Model:
             isotopes=" ".join(names),
             source_abundances=json.dumps(self.abundances, sort_keys=True),
         )
+        if lepton_parts:
+            ds.attrs["electron_source_normalisation"] = scale_e
         return ds
+
+    def _combine_leptons(self, results, scale: float, scale_e: float) -> dict[str, np.ndarray]:
+        """Sum primary (x scale_e) and secondary (x scale) leptons into ``results["e-"]``.
+
+        Returns the local fluxes by origin (primary e-, secondary e-, secondary e+).
+        """
+        g, r_sun = self.grid, self.cfg.galaxy.sun_r_kpc
+        nuc = LEPTON_PARTICLES["e-"]
+        prim = results.pop("e-:primary")
+        sec = results.pop("e-:secondary", None)
+        parts = {"primary e-": prim.density * scale_e}
+        if sec is not None:
+            parts["secondary e-"] = sec.density * scale
+            parts["secondary e+"] = results["e+"].density * scale
+        fluxes = {
+            k: local_flux_from_density(nuc, g.ekin_gev_per_n, value_at_sun(g, v, r_sun))
+            for k, v in parts.items()
+        }
+
+        def combined(a: MarchResult, fa: float, b: MarchResult | None, fb: float) -> MarchResult:
+            def part(key):
+                val = getattr(a, key) * fa
+                return val + getattr(b, key) * fb if b is not None else val
+
+            return MarchResult(*(part(k) for k in ("density", "injected", "escaped", "destroyed")))
+
+        results["e-"] = combined(prim, scale_e, sec, scale)
+        if "e+" in results:
+            results["e+"] = combined(results["e+"], scale, None, 0.0)
+        return fluxes
 
 
 def all_nucleon_anisotropy(aniso, n_sun, mass_numbers):
