@@ -11,6 +11,12 @@
 * ``pi0_emissivity_z0_{EMIN}-{EMAX}GeV.csv``: q(R) at z = 0 per H atom;
 * ``pi0_profile_absb{BMAX}_{EMIN}-{EMAX}GeV.csv``: the longitude profile of each phase.
 
+For a solution with electrons and positrons (``[leptons] enabled = true``) also
+``IC_...fits``, ``bremsstrahlung_...fits``, ``pi0_...fits`` (the pi0 sum) and
+``all_total_...fits`` (pi0 + IC + bremsstrahlung); the profile file is then
+``gamma_profile_...csv`` with every component, and ``lepton_emissivity_z0_...csv`` holds
+q_pi0, q_bremsstrahlung (per H atom) and the IC volume emissivity j_ic vs R.
+
 Bad input (band strings, nside, a solution without the full density) is one line on
 stderr, exit status 2, nothing written.
 """
@@ -169,8 +175,32 @@ def _emissivity_table(ds, band, model, outdir: Path, label: str) -> tuple[Path, 
     return _write_csv(path, header, columns, data, ["%.6g", "%.6e", "%.6e"]), q_sun
 
 
+def _lepton_emissivity_table(ds, band, outdir: Path, label: str, q_pi0_sun: float) -> Path:
+    """r, bremsstrahlung per H atom, IC volume emissivity at z = 0 (leptonic solutions)."""
+    from .emission.leptonic import bremsstrahlung_emissivity_band, ic_emissivity_band
+    from .plots_gamma import emissivity_vs_r
+
+    dm = ds["density_midplane"]
+    q_br = bremsstrahlung_emissivity_band(dm, band, he_to_h=None)
+    j_ic = ic_emissivity_band(ds, band, density=dm)
+    q_pi0 = emissivity_vs_r(ds, band)
+    r = q_br["r_kpc"].values
+    header = [
+        f"escapade leptonic gamma-ray emissivities at z = 0, integrated over {band[0]:g}-"
+        f"{band[1]:g} GeV ({label})",
+        "q_pi0, q_bremsstrahlung: ph s^-1 sr^-1 (H atom)^-1 (He included); q_total_per_h = "
+        "their sum; j_ic: inverse Compton volume emissivity, ph cm^-3 s^-1 sr^-1 (isotropic "
+        f"Klein-Nishina on the {j_ic.attrs['isrf_model']} ISRF; not per H atom)",
+        f"pi0 at the Sun: {q_pi0_sun:.6e}",
+    ]
+    data = np.column_stack([r, q_pi0.values, q_br.values, q_pi0.values + q_br.values, j_ic])
+    path = outdir / f"lepton_emissivity_z0_{_band_tag(band)}.csv"
+    columns = ["r_kpc", "q_pi0", "q_bremsstrahlung", "q_total_per_h", "j_ic"]
+    return _write_csv(path, header, columns, data, ["%.6g"] + ["%.6e"] * 4)
+
+
 def _profile_table(smap, b_max, l_bin, mask, outdir: Path, label: str) -> Path:
-    from .plots_gamma import PI0_NOTE
+    from .plots_gamma import ALL_NOTE, PI0_NOTE
     from .sky.los import profile_of_map
 
     fermi = mask == "fermi"
@@ -183,18 +213,20 @@ def _profile_table(smap, b_max, l_bin, mask, outdir: Path, label: str) -> Path:
         if fermi
         else "mean over pixel centres"
     )
+    full = "IC" in smap.maps
     header = [
-        f"escapade pi0-decay longitude profile, |b| < {b_max:g} deg, {l_bin:g}-deg bins, "
+        f"escapade {'gamma-ray' if full else 'pi0-decay'} longitude profile, |b| < {b_max:g} "
+        f"deg, {l_bin:g}-deg bins, "
         f"{smap.band[0]:g}-{smap.band[1]:g} GeV, nside {smap.nside} ({label})",
         f"columns {', '.join(comps)}: intensity integrated over the band, ph cm^-2 s^-1 sr^-1, "
         f"{how}; l in deg (l < 0 is 360 + l); npix: pixels used",
-        PI0_NOTE,
+        ALL_NOTE if full else PI0_NOTE,
     ]
     data = np.column_stack(
         [prof["l_deg"], prof["l_min"], prof["l_max"], prof["npix"]] + [prof[c] for c in comps]
     )
     tag = f"absb{b_max:g}_{_band_tag(smap.band)}"
-    path = outdir / f"pi0_profile_{tag}.csv"
+    path = outdir / f"{'gamma' if full else 'pi0'}_profile_{tag}.csv"
     columns = ["l_deg", "l_min_deg", "l_max_deg", "npix"] + comps
     fmt = ["%.6g", "%.6g", "%.6g", "%d"] + ["%.6e"] * len(comps)
     return _write_csv(path, header, columns, data, fmt)
@@ -226,6 +258,8 @@ def cmd_gamma(args) -> int:
             tick()
             path, q_sun = _emissivity_table(ds, band, args.model, outdir, label)
             written.append(path)
+            if "IC" in smap.maps:
+                written.append(_lepton_emissivity_table(ds, band, outdir, label, q_sun))
             written.append(_profile_table(smap, args.bmax, args.lbin, args.mask, outdir, label))
             tick()
             ref = local_emissivity_casandjian2015(band)
@@ -238,7 +272,13 @@ def cmd_gamma(args) -> int:
                 f"  {band[0]:g}-{band[1]:g} GeV: q(R_sun, z = 0) = {q_sun:.3e} ph s^-1 sr^-1 per"
                 f" H atom{cmp}; sky total {smap.sky_integral():.3e} ph cm^-2 s^-1"
             )
-    print(f"wrote {len(written)} files to {outdir}/ ({label}, nside {nside}, pi0 decay only)")
+            if "IC" in smap.maps:
+                parts = ", ".join(
+                    f"{c} {smap.sky_integral(c):.3e}" for c in ("pi0", "IC", "bremsstrahlung")
+                )
+                lines.append(f"    components (ph cm^-2 s^-1): {parts}")
+    what = "pi0, IC and bremsstrahlung" if "IC" in smap.maps else "pi0 decay only"
+    print(f"wrote {len(written)} files to {outdir}/ ({label}, nside {nside}, {what})")
     print("\n".join(lines))
     return 0
 
@@ -366,7 +406,7 @@ def _add_plot_options(subparsers) -> None:
     pl = subparsers.choices.get("plot")
     if pl is None:
         return
-    g = pl.add_argument_group("gamma rays (pi0 decay; IC and bremsstrahlung not yet included)")
+    g = pl.add_argument_group("gamma rays (pi0; IC and bremsstrahlung for leptonic solutions)")
     g.add_argument(
         "--emissivity",
         action="store_true",
@@ -400,10 +440,11 @@ def register(subparsers) -> None:
     """Add ``escapade gamma`` and the gamma-ray options of ``escapade plot``."""
     ga = subparsers.add_parser(
         "gamma",
-        help="pi0 sky maps (HEALPix FITS), emissivity q(R) and longitude profiles of a solution",
+        help="gamma-ray sky maps (HEALPix FITS), emissivities q(R) and longitude profiles",
         description="HEALPix FITS maps per band and gas phase (HI, H2, HII, total), the "
         "emissivity q(R) at z = 0 and the longitude profile per band. Needs a solution written "
-        "by 'escapade run --full'. pi0 decay only: inverse Compton and bremsstrahlung come later.",
+        "by 'escapade run --full'. pi0 decay; for solutions with [leptons] enabled also inverse "
+        "Compton and bremsstrahlung maps and the total.",
     )
     ga.add_argument("solution", help="netCDF file written by 'escapade run --full'")
     ga.add_argument("--bands", default="2:20", help=f"energy bands, {BAND_FORM} (default 2:20)")

@@ -37,6 +37,7 @@ from .sky.io import nside_of
 from .sky.los import SkyMap, pixel_lonlat_deg, profile_of_map
 
 __all__ = [
+    "ALL_NOTE",
     "IGRB_ACKERMANN2015",
     "PI0_NOTE",
     "emissivity_figure",
@@ -51,6 +52,7 @@ __all__ = [
 ]
 
 PI0_NOTE = "pi0 decay only (CR p, He on H, He gas); inverse Compton and bremsstrahlung not included"
+ALL_NOTE = "pi0 decay + inverse Compton (isotropic KN) + bremsstrahlung of the propagated e-, e+"
 IGRB_ACKERMANN2015 = {"i_above_100mev": 7.2e-6, "index": 2.32, "e_cut_gev": 279.0, "e_max_gev": 820}
 """Ackermann et al. 2015 (ApJ 799, 86) IGRB, foreground model A, cm^-2 s^-1 sr^-1."""
 
@@ -294,9 +296,19 @@ def fermi_comparison(
         )
     if component not in smap.maps:
         raise ValueError(f"the sky map has no component {component!r} ({', '.join(smap.maps)})")
-    m128 = SkyMap(fm.nside, smap.band, {component: regrid(smap.maps[component], fm.nside)})
+    parts = [c for c in ("pi0", "IC", "bremsstrahlung") if c in smap.maps and c != component]
+    m128 = SkyMap(
+        fm.nside,
+        smap.band,
+        {c: regrid(smap.maps[c], fm.nside) for c in [component, *parts]},
+    )
     prof = profile_of_map(
-        m128, b_max_deg, l_bin_deg, mask=fm.pscmask, exposure=fm.exposure, components=[component]
+        m128,
+        b_max_deg,
+        l_bin_deg,
+        mask=fm.pscmask,
+        exposure=fm.exposure,
+        components=[component, *parts],
     )
     obs = observed_longitude_profile(b_max_deg, l_bin_deg, mask=True, maps=fm)
     m = prof[component].values
@@ -319,6 +331,12 @@ def fermi_comparison(
         },
         coords={"l_deg": obs["l_deg"].values},
     )
+    for part in parts:
+        out[f"component_{part}"] = (
+            "l_deg",
+            a * prof[part].values,
+            {"units": "ph cm^-2 s^-1 sr^-1"},
+        )
     out.attrs = {
         "chi2": res.attrs["chi2"],
         "n_bins": res.attrs["n_bins"],
@@ -330,6 +348,7 @@ def fermi_comparison(
         "b_max_deg": b_max_deg,
         "l_bin_deg": l_bin_deg,
         "model_nside": smap.nside,
+        "components": ",".join(parts),
     }
     return out
 
@@ -339,7 +358,8 @@ def _iso_text(cmp: xr.Dataset) -> str:
     how = "fitted" if cmp.attrs["isotropic_mode"] == "fit" else cmp.attrs["isotropic_mode"]
     if how == "igrb":
         how = "IGRB, Ackermann+2015"
-    norm = f"{cmp.attrs['norm']:.2f} x pi0" if cmp.attrs["norm"] != 1.0 else "pi0"
+    what = "model" if cmp.attrs.get("components") else "pi0"
+    norm = f"{cmp.attrs['norm']:.2f} x {what}" if cmp.attrs["norm"] != 1.0 else what
     return (
         f"{norm} + isotropic {c:.2g} ({how}); chi2 = {cmp.attrs['chi2']:.4g} / "
         f"{cmp.attrs['n_bins']} bins"
@@ -396,6 +416,16 @@ def longitude_profile_figure(
                 label=f"{label}: {_iso_text(ds)}",
             )
             ax.step(ds["l_deg"], ds["pi0"], where="mid", ls=ls, lw=0.7, color=ln.get_color())
+            for j, c in enumerate(("pi0", "IC", "bremsstrahlung")):
+                if f"component_{c}" in ds and len(items) == 1:
+                    ax.step(
+                        ds["l_deg"],
+                        ds[f"component_{c}"],
+                        where="mid",
+                        lw=0.9,
+                        ls=(0, (1 + j, 1.5)),
+                        label=f"{label}: {c}",
+                    )
             axr.step(ds["l_deg"], ds["residual"], where="mid", ls=ls, lw=1.2, color=ln.get_color())
         else:
             (ln,) = ax.step(ds["l_deg"], ds["total"], where="mid", ls=ls, lw=1.5, label=label)
@@ -408,11 +438,17 @@ def longitude_profile_figure(
     ax.set_yscale("log")
     ax.set_ylabel("intensity [ph cm^-2 s^-1 sr^-1]")
     band_text = f"{band[0]:g}-{band[1]:g} GeV, " if len(band) == 2 else ""
+    full = comparisons and any(ds.attrs.get("components") for _, ds in items)
     ax.set_title(
-        title or f"longitude profile, {band_text}|b| < {bmax:g} deg\nmodel: {PI0_NOTE}",
+        title
+        or f"longitude profile, {band_text}|b| < {bmax:g} deg\nmodel: "
+        + (ALL_NOTE if full else PI0_NOTE),
         fontsize=9,
     )
-    note = "thin lines: pi0 alone; thick: pi0 + isotropic term" if comparisons else None
+    if full:
+        note = "thin solid: pi0 + IC + brems; thick: + isotropic term; dotted: components"
+    else:
+        note = "thin lines: pi0 alone; thick: pi0 + isotropic term" if comparisons else None
     ax.legend(fontsize=6.5, frameon=False, title=note, title_fontsize=6.5, loc="lower center")
     ax.grid(alpha=0.3, which="both", lw=0.4)
     last = axr if axr is not None else ax

@@ -438,7 +438,7 @@ class PionProduction:
         return xr.DataArray(out, dims=(new_dim,) + rest_dims, coords=coords)
 
     def _species_attrs(self, density, he_to_h):
-        names = [str(s) for s in density["species"].values]
+        names = [str(s) for s in density["species"].values if str(s) not in ("e-", "e+")]
         used = [s for s in names if _projectile_of(s) is not None]
         omitted = [s for s in names if _projectile_of(s) is None]
         return {

@@ -32,8 +32,12 @@ Numerics
 * Maps: HEALPix via astropy-healpix (BSD-3; healpy, GPL-2, is not used), RING
   ordering, Galactic coordinates; pixel-centre values.
 
-Only pi0 decay is included; inverse Compton and bremsstrahlung come in a later issue
-(the ``components`` of a :class:`SkyMap` are open for them).
+Components: pi0 decay per gas phase (``HI``, ``H2``, ``HII``); for solutions with
+electrons and positrons (``[leptons] enabled = true``) also inverse Compton (``IC``, a
+volume emissivity on the ISRF, :mod:`escapade.emission.leptonic`; the integrand is j(R, z)
+instead of q n_gas) and ``bremsstrahlung`` (per H atom, on all gas phases), with ``pi0``
+the sum of the phases and ``total`` = pi0 + IC + bremsstrahlung. Without leptons
+``total`` is the pi0 sum, as before.
 """
 
 from __future__ import annotations
@@ -75,6 +79,9 @@ __all__ = [
 
 PHASES = ("HI", "H2", "HII")
 """Gas phases of a map: atomic, molecular (2 n_H2 atoms) and ionised hydrogen."""
+
+LEPTONIC = ("IC", "bremsstrahlung")
+"""Leptonic components of a map (solutions with e- and e+)."""
 
 UNITS_INTENSITY = "ph cm^-2 s^-1 sr^-1"
 FITS_UNIT = "cm-2 s-1 sr-1"
@@ -398,7 +405,9 @@ class SkyMap:
     """HEALPix (RING, Galactic) intensity maps of one energy band.
 
     ``maps``: component name -> array (npix,) in ph cm^-2 s^-1 sr^-1 (NaN where not
-    computed); the pi0 components are ``HI``, ``H2``, ``HII`` and their sum ``total``.
+    computed); the pi0 components are ``HI``, ``H2``, ``HII``; without leptons their sum
+    is ``total``; with leptons there are also ``pi0`` (that sum), ``IC``,
+    ``bremsstrahlung`` and ``total`` = pi0 + IC + bremsstrahlung.
     """
 
     nside: int
@@ -423,8 +432,15 @@ class SkyMap:
         return float(np.nansum(self.maps[component]) * 4.0 * math.pi / self.npix)
 
     def fits_name(self, component: str, prefix: str = "pi0") -> str:
+        """``pi0_HI_...``; the leptonic and summed maps of a full model are ``IC_...``,
+        ``bremsstrahlung_...``, ``pi0_...`` and ``all_total_...``."""
         e0, e1 = self.band
-        return f"{prefix}_{component}_{e0:g}-{e1:g}GeV_nside{self.nside}.fits"
+        tail = f"{e0:g}-{e1:g}GeV_nside{self.nside}.fits"
+        if component in (*LEPTONIC, "pi0"):
+            return f"{component}_{tail}"
+        if component == "total" and "IC" in self.maps:
+            return f"all_total_{tail}"
+        return f"{prefix}_{component}_{tail}"
 
     def write_fits(self, outdir, prefix: str = "pi0", components=None, overwrite=True):
         """One FITS file per component in ``outdir``; returns the paths."""
@@ -449,7 +465,14 @@ class SkyMap:
         return profile_of_map(self, **kwargs)
 
 
-def _skymap_pixels(ds, band, nside, pixels, *, gas, production, model, he_to_h, stepping, threads):
+def _skymap_pixels(
+    ds, band, nside, pixels, *, gas, production, model, he_to_h, stepping, threads, leptons=None
+):
+    from ..emission.leptonic import (
+        bremsstrahlung_emissivity_band,
+        has_leptons,
+        ic_emissivity_band,
+    )
     from ..emission.pion import PionProduction
 
     st = stepping or Stepping()
@@ -458,6 +481,12 @@ def _skymap_pixels(ds, band, nside, pixels, *, gas, production, model, he_to_h, 
     prod = production or PionProduction(model)
     q = prod.emissivity_band(ds, band, he_to_h=he_to_h)  # ph s^-1 sr^-1 per H atom
     table = integrand_table(q, gas, geom, st)  # ph s^-1 sr^-1 cm^-3, 3 phases
+    with_leptons = has_leptons(ds) if leptons is None else bool(leptons)
+    if with_leptons:
+        q_br = bremsstrahlung_emissivity_band(ds, band, he_to_h=he_to_h)
+        brems = integrand_table(q_br, gas, geom, st).sum(axis=2)  # all phases
+        ic = _volume_table(ic_emissivity_band(ds, band), geom, st)
+        table = np.concatenate([table, ic[:, :, None], brems[:, :, None]], axis=2)
     npix = nside_to_npix(nside)
     pixels = np.arange(npix) if pixels is None else np.asarray(pixels, dtype=np.int64)
     uniq, inverse = _mirror_representatives(nside, pixels)
@@ -465,13 +494,18 @@ def _skymap_pixels(ds, band, nside, pixels, *, gas, production, model, he_to_h, 
     vals = los_integrate(table, geom, lon.to_value(u.rad), lat.to_value(u.rad), st, threads)
     vals *= KPC_CM
     maps = {}
-    for i, ph in enumerate(PHASES):
+    names = list(PHASES) + (list(LEPTONIC) if with_leptons else [])
+    for i, name in enumerate(names):
         full = np.full(npix, np.nan)
         full[pixels] = vals[inverse, i]
-        maps[ph] = full
-    maps["total"] = maps["HI"] + maps["H2"] + maps["HII"]
+        maps[name] = full
+    if with_leptons:
+        maps["pi0"] = maps["HI"] + maps["H2"] + maps["HII"]
+        maps["total"] = maps["pi0"] + maps["IC"] + maps["bremsstrahlung"]
+    else:
+        maps["total"] = maps["HI"] + maps["H2"] + maps["HII"]
     meta = {
-        "process": "pi0",
+        "process": "pi0+IC+bremsstrahlung" if with_leptons else "pi0",
         "pi0_model": prod.model,
         "he_to_h": q.attrs.get("he_to_h"),
         "species_omitted": q.attrs.get("species_omitted", ""),
@@ -479,6 +513,15 @@ def _skymap_pixels(ds, band, nside, pixels, *, gas, production, model, he_to_h, 
         "x_co": str(gas.x_co),
     }
     return SkyMap(int(nside), (float(band[0]), float(band[1])), maps, meta=meta)
+
+
+def _volume_table(j_rz: xr.DataArray, geom: Geometry, st: Stepping) -> np.ndarray:
+    """A volume emissivity j(R, z) on the fine table (bilinear), (n_r, n_z)."""
+    r, z = _table_axes(geom, st)
+    j = j_rz.transpose("r_kpc", "z_kpc")
+    wr = _linear_weights(j["r_kpc"].values, r)
+    wz = _linear_weights(j["z_kpc"].values, z)
+    return wr @ np.asarray(j.values, float) @ wz.T
 
 
 def skymap(
@@ -492,13 +535,15 @@ def skymap(
     he_to_h: float | None = None,
     stepping: Stepping | None = None,
     threads: int | None = None,
+    leptons: bool | None = None,
 ) -> SkyMap:
-    """Full-sky pi0 intensity maps of ``band`` = (emin, emax) GeV from a solution.
+    """Full-sky intensity maps of ``band`` = (emin, emax) GeV from a solution.
 
-    Returns a :class:`SkyMap` with components HI, H2, HII and total, in
-    ph cm^-2 s^-1 sr^-1 integrated over the band. ``ds`` must hold ``density``
-    (``escapade.solve(cfg, full=True)``). The gas model and He/H come from the
-    solution's config unless given.
+    Returns a :class:`SkyMap` with the pi0 components HI, H2, HII and total, in
+    ph cm^-2 s^-1 sr^-1 integrated over the band; with ``leptons`` (default: when the
+    solution has e- and e+) also IC, bremsstrahlung, pi0 and total = all three.
+    ``ds`` must hold ``density`` (``escapade.solve(cfg, full=True)``). The gas model and
+    He/H come from the solution's config unless given.
     """
     return _skymap_pixels(
         ds,
@@ -511,6 +556,7 @@ def skymap(
         he_to_h=he_to_h,
         stepping=stepping,
         threads=threads,
+        leptons=leptons,
     )
 
 
@@ -657,6 +703,7 @@ def longitude_profile(
             he_to_h=skymap_kwargs.get("he_to_h"),
             stepping=skymap_kwargs.get("stepping"),
             threads=skymap_kwargs.get("threads"),
+            leptons=skymap_kwargs.get("leptons"),
         )
     return profile_of_map(smap, b_max_deg, l_bin_deg, mask=mask, exposure=exposure)
 
@@ -703,7 +750,7 @@ def write_healpix_fits(
     h["OBJECT"] = "FULLSKY"
     h["HPX_CONV"] = "FGST-CCUBE"
     h["BANDSHDU"] = "EBOUNDS"
-    h["COMPNT"] = (str(component), "emission component (gas phase)")
+    h["COMPNT"] = (str(component), "emission component (gas phase or process)")
     h["BUNIT"] = units
     if band is not None:
         h["EMIN"] = (float(band[0]), "band lower edge [GeV]")
@@ -712,8 +759,12 @@ def write_healpix_fits(
         key = {"pi0_model": "PI0MODEL", "he_to_h": "HE_TO_H", "r_sun_kpc": "RSUN_KPC"}.get(k)
         if key and v is not None:
             h[key] = v
-    h["COMMENT"] = "escapade pi0-decay intensity integrated over the band, per pixel centre."
-    h["COMMENT"] = "Inverse Compton and bremsstrahlung are not included."
+    if component in LEPTONIC or (meta or {}).get("process", "pi0") != "pi0":
+        h["PROCESS"] = (str((meta or {}).get("process", "")), "processes in this set of maps")
+        h["COMMENT"] = f"escapade {component} intensity integrated over the band, per pixel."
+    else:
+        h["COMMENT"] = "escapade pi0-decay intensity integrated over the band, per pixel centre."
+        h["COMMENT"] = "Inverse Compton and bremsstrahlung are not included."
     hdus = [fits.PrimaryHDU(), sky]
     if band is not None:
         eb = fits.BinTableHDU.from_columns(

@@ -1,0 +1,173 @@
+"""Leptonic gamma-ray emissivities of a solution: inverse Compton and bremsstrahlung.
+
+* Bremsstrahlung (:mod:`escapade.emission.bremsstrahlung`) is a collision process on the
+  gas: like pi0 decay it is an emissivity **per H atom** (He through n_He/n_H),
+  ph s^-1 sr^-1 (GeV^-1), and the sky maps multiply it by the gas of each phase.
+* Inverse Compton (:mod:`escapade.emission.inverse_compton`, isotropic Klein-Nishina) is
+  a **volume** emissivity j(E_g; R, z) in ph cm^-3 s^-1 sr^-1 (GeV^-1): e- + e+ on every
+  ISRF component (:mod:`escapade.leptons.fields`, model from the solution's ``[leptons]``
+  section), summed with the components' dilution factors at (R, z).
+
+Both need the e- and e+ densities of a solution run with ``[leptons] enabled = true``.
+The electron-energy integral is done on a fine grid (40 points per decade) onto which
+N(E) is interpolated linearly in ln E after weighting by E^3.2 (exact for that power law);
+band integrals use Gauss-Legendre nodes in ln E_g (12 per decade).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+import xarray as xr
+
+from ..io import stored_config
+from .bremsstrahlung import bremsstrahlung_emissivity_matrix
+from .inverse_compton import ic_emissivity_matrix
+
+__all__ = [
+    "LEPTONS",
+    "bremsstrahlung_emissivity_band",
+    "has_leptons",
+    "ic_emissivity_band",
+    "lepton_density",
+]
+
+LEPTONS = ("e-", "e+")
+_WEIGHT_INDEX = 3.2
+_FOUR_PI = 4.0 * math.pi
+
+
+def has_leptons(ds) -> bool:
+    """True when a solution (or density DataArray) holds e- or e+."""
+    return "species" in ds.coords and any(s in LEPTONS for s in ds["species"].values)
+
+
+def lepton_density(ds_or_density) -> xr.DataArray:
+    """e- + e+ density per GeV, dims (ekin_gev_per_n, ...) (the full density if present)."""
+    if isinstance(ds_or_density, xr.Dataset):
+        dens = ds_or_density["density"] if "density" in ds_or_density else None
+        if dens is None:
+            raise ValueError(
+                "this solution has no 'density' variable: rerun with escapade.solve(cfg, "
+                "full=True) or `escapade run --full`; for the mid-plane pass ds['density_midplane']"
+            )
+    else:
+        dens = ds_or_density
+    present = [s for s in LEPTONS if s in dens["species"].values]
+    if not present:
+        raise ValueError(
+            "the solution has no electrons or positrons: run it with [leptons] enabled = true"
+        )
+    return dens.sel(species=present).sum("species")
+
+
+def _fine(ekin: np.ndarray, points_per_decade: int = 40):
+    """Fine grid, quadrature weights (dE) and the interpolation matrix H (n_fine x n_ekin)."""
+    lo, hi = float(ekin[0]), float(ekin[-1])
+    n = max(2, int(math.ceil(points_per_decade * math.log10(hi / lo))) + 1)
+    ef = np.geomspace(lo, hi, n)
+    w = np.full(n, math.log(ef[1] / ef[0])) * ef
+    w[0] *= 0.5
+    w[-1] *= 0.5
+    le = np.log(ekin)
+    i = np.clip(np.searchsorted(le, np.log(ef)) - 1, 0, ekin.size - 2)
+    t = (np.log(ef) - le[i]) / (le[i + 1] - le[i])
+    h = np.zeros((n, ekin.size))
+    rows = np.arange(n)
+    h[rows, i] = (1 - t) * (ekin[i] / ef) ** _WEIGHT_INDEX
+    h[rows, i + 1] += t * (ekin[i + 1] / ef) ** _WEIGHT_INDEX
+    return ef, w, h
+
+
+def _band_nodes(band, nodes_per_decade: int = 12):
+    emin, emax = (float(x) for x in band)
+    if not (0 < emin < emax):
+        raise ValueError(f"energy band must satisfy 0 < emin < emax, got {band}")
+    n = max(8, int(math.ceil(nodes_per_decade * math.log10(emax / emin))))
+    x, w = np.polynomial.legendre.leggauss(n)
+    la, lb = math.log(emin), math.log(emax)
+    eg = np.exp(0.5 * (lb - la) * x + 0.5 * (lb + la))
+    return eg, 0.5 * (lb - la) * w * eg
+
+
+@lru_cache(maxsize=16)
+def _brems_vector(ekin_bytes: bytes, band: tuple, he_to_h: float) -> np.ndarray:
+    ekin = np.frombuffer(ekin_bytes)
+    ef, w, h = _fine(ekin)
+    eg, we = _band_nodes(band)
+    m = bremsstrahlung_emissivity_matrix(ef, w, eg, he_to_h)  # (n_g, n_fine)
+    return (we @ m) @ h
+
+
+@lru_cache(maxsize=16)
+def _ic_vectors(ekin_bytes: bytes, band: tuple, temps: tuple) -> np.ndarray:
+    ekin = np.frombuffer(ekin_bytes)
+    ef, w, h = _fine(ekin)
+    eg, we = _band_nodes(band)
+    out = [(we @ ic_emissivity_matrix(ef, w, eg, t_k)) @ h / _FOUR_PI for t_k in temps]
+    return np.stack(out)  # (n_components, n_ekin)
+
+
+def _apply(vec: np.ndarray, dens: xr.DataArray) -> xr.DataArray:
+    d = dens.transpose("ekin_gev_per_n", ...)
+    vals = np.tensordot(vec, d.values, axes=(0, 0))
+    rest = d.dims[1:]
+    return xr.DataArray(vals, dims=rest, coords={k: d.coords[k] for k in rest if k in d.coords})
+
+
+def bremsstrahlung_emissivity_band(ds_or_density, band, he_to_h: float | None = None):
+    """Bremsstrahlung emissivity per H atom over ``band`` (GeV): ph s^-1 sr^-1 per H atom."""
+    if he_to_h is None:
+        cfg = stored_config(ds_or_density) if isinstance(ds_or_density, xr.Dataset) else {}
+        he_to_h = float(cfg.get("gas", {}).get("he_to_h", 0.1))
+    dens = lepton_density(ds_or_density)
+    ekin = np.ascontiguousarray(dens["ekin_gev_per_n"].values, dtype=float)
+    vec = _brems_vector(ekin.tobytes(), tuple(float(b) for b in band), float(he_to_h))
+    out = _apply(vec, dens)
+    out.attrs = {
+        "units": "ph s^-1 sr^-1 (H atom)^-1",
+        "long_name": "bremsstrahlung emissivity per H atom integrated over the band",
+        "band_gev": [float(band[0]), float(band[1])],
+        "he_to_h": he_to_h,
+    }
+    return out
+
+
+def _isrf_of(ds):
+    from ..leptons.fields import isrf_model
+
+    cfg = stored_config(ds)
+    name = cfg.get("leptons", {}).get("isrf_model", "schlickeiser2002")
+    return isrf_model(name, float(cfg.get("galaxy", {}).get("sun_r_kpc", 8.5)))
+
+
+def ic_emissivity_band(ds, band, density: xr.DataArray | None = None) -> xr.DataArray:
+    """Inverse-Compton volume emissivity over ``band`` on (R, z): ph cm^-3 s^-1 sr^-1.
+
+    ``ds``: a solution (for its ISRF model and, unless ``density`` is given, its full
+    density). ``density`` may be ``ds.density_midplane`` (then the result is on R at
+    z = 0).
+    """
+    isrf = _isrf_of(ds)
+    dens = lepton_density(ds if density is None else density)
+    ekin = np.ascontiguousarray(dens["ekin_gev_per_n"].values, dtype=float)
+    temps = tuple(float(c.t_k) for c in isrf.components)
+    vecs = _ic_vectors(ekin.tobytes(), tuple(float(b) for b in band), temps)
+    r = dens["r_kpc"].values
+    z = dens["z_kpc"].values if "z_kpc" in dens.dims else np.zeros(1)
+    rr, zz = np.meshgrid(r, z, indexing="ij")
+    dil = isrf.dilutions(rr, zz)  # (n_c, nr, nz)
+    total = None
+    for vec, d in zip(vecs, dil, strict=True):
+        part = _apply(vec, dens)
+        part = part * (d if "z_kpc" in dens.dims else d[:, 0])
+        total = part if total is None else total + part
+    total.attrs = {
+        "units": "ph cm^-3 s^-1 sr^-1",
+        "long_name": "inverse Compton emissivity (isotropic Klein-Nishina) over the band",
+        "band_gev": [float(band[0]), float(band[1])],
+        "isrf_model": isrf.name,
+    }
+    return total
