@@ -78,3 +78,42 @@ def test_tau_flattens_profile_and_lowers_anisotropy(ratio):
     assert outer1 > outer0 and outer0 < 1.0
     # the letter: the anisotropy drops by a large factor (~1/10 from tau = 0 to 1)
     assert a1 < 0.5 * a0
+
+
+@pytest.mark.parametrize("cls", ["uniform", "source_correlated"])
+def test_high_rigidity_break_changes_the_slope_by_delta_change(cls):
+    """Genolini et al. 2017 form: slope delta well below R_b, delta - Delta well above,
+    b(R_b) = 2^-s, and no break reproduces the unbroken coefficient exactly."""
+    kw = dict(break_rigidity_gv=200.0, break_delta_change=0.15, break_smoothness=0.05)
+    if cls == "uniform":
+        m = UniformDiffusion(d0_cm2_s=3e28, **kw)
+        plain = UniformDiffusion(d0_cm2_s=3e28)
+    else:
+        m, plain = _model(tau=0.85, **kw), _model(tau=0.85)
+    rig = np.array([1.0, 2.0, 2e4, 4e4])
+    d = m.coefficient(8.5, 0.0, rig, 1.0)
+    slope_lo = np.log(d[1] / d[0]) / np.log(2.0)
+    slope_hi = np.log(d[3] / d[2]) / np.log(2.0)
+    assert slope_lo == pytest.approx(0.6, abs=1e-6)
+    assert slope_hi == pytest.approx(0.6 - 0.15, abs=1e-6)
+    ratio = m.coefficient(8.5, 0.0, 200.0, 1.0) / plain.coefficient(8.5, 0.0, 200.0, 1.0)
+    assert ratio == pytest.approx(2.0**-0.05, rel=1e-12)
+    assert np.all(np.isfinite(m.coefficient(8.5, 0.0, np.array([1e-3, 1e9]), 1.0)))
+    nobreak = UniformDiffusion(d0_cm2_s=3e28, break_rigidity_gv=200.0, break_delta_change=0.0)
+    np.testing.assert_array_equal(
+        nobreak.coefficient(8.5, 0.0, rig, 1.0),
+        UniformDiffusion(d0_cm2_s=3e28).coefficient(8.5, 0.0, rig, 1.0),
+    )
+
+
+def test_break_from_the_config_reaches_the_model():
+    cfg = escapade.with_updates(
+        small_config(),
+        {"diffusion.break_rigidity_gv": 300.0, "diffusion.break_delta_change": 0.2},
+    )
+    from escapade.model import build_diffusion
+
+    d = build_diffusion(cfg, Lorimer(sun_r_kpc=8.5))
+    assert d.break_rigidity_gv == 300.0 and d.break_delta_change == 0.2
+    with pytest.raises(escapade.ConfigError, match="break_rigidity_gv"):
+        escapade.with_updates(cfg, {"diffusion.break_rigidity_gv": -1.0})

@@ -55,6 +55,32 @@ def test_synthetic_b_over_c_recovers_d0_and_phi(synthetic_bc):
     assert res.terms[0]["n_points"] == len(X_GV)
 
 
+def test_gaussian_prior_combines_with_the_data_as_inverse_variance_weights(synthetic_bc):
+    """A prior phi = 0.5 +- s_p on data that want 0.7 +- s_d: in the linear regime the result
+    is the inverse-variance mean, its error (1/s_d^2 + 1/s_p^2)^-1/2, and the prior's
+    chi2 counts in the total and as one more measurement in ndof."""
+    free = ["diffusion.d0_cm2_s", "modulation.phi_gv"]
+    plain = fit(BC_CFG, data=[synthetic_bc], free=free, rmin_gv=3.0)
+    s_d = plain.errors["modulation.phi_gv"]
+    mu, s_p = 0.5, s_d  # equal weights: the answer is halfway
+    res = fit(
+        BC_CFG, data=[synthetic_bc], free=free, rmin_gv=3.0, priors={"modulation.phi_gv": (mu, s_p)}
+    )
+    w_d, w_p = s_d**-2, s_p**-2
+    expect = (TRUE_PHI * w_d + mu * w_p) / (w_d + w_p)
+    phi = res.values["modulation.phi_gv"]
+    assert abs(phi - expect) < 0.1 * abs(TRUE_PHI - expect), (phi, expect)
+    assert res.errors["modulation.phi_gv"] == pytest.approx((w_d + w_p) ** -0.5, rel=0.15)
+    (prior,) = res.priors
+    assert prior["chi2"] == pytest.approx(((phi - mu) / s_p) ** 2, rel=1e-6)
+    assert res.chi2 > prior["chi2"] > 0.1
+    assert res.ndof == plain.ndof + 1
+    with pytest.raises(FitError, match="not a free parameter"):
+        fit(BC_CFG, data=[synthetic_bc], free=free[:1], priors={"modulation.phi_gv": (0.5, 0.1)})
+    with pytest.raises(FitError, match="SIGMA > 0"):
+        fit(BC_CFG, data=[synthetic_bc], free=free, priors={"modulation.phi_gv": (0.5, 0.0)})
+
+
 def test_synthetic_fit_with_scatter_within_errors_and_exact_migrad_agrees(synthetic_bc):
     rng = np.random.default_rng(12)
     m = synthetic_bc
@@ -245,6 +271,10 @@ def test_cli_end_to_end_writes_three_files_and_the_best_fit_reruns(tmp_path, cap
         (
             ["--data", "B/C:AMS-02", "--free", "diffusion.delta", "--bound", "diffusion.delta=a:b"],
             "must be numbers",
+        ),
+        (
+            ["--data", "B/C:AMS-02", "--free", "diffusion.delta", "--prior", "diffusion.delta=0.5"],
+            "expected KEY=MEAN+-SIGMA",
         ),
     ],
 )

@@ -40,6 +40,19 @@ def _bound(item: str) -> tuple[str, tuple[float | None, float | None]]:
         raise ValueError(f"--bound {item!r}: LOW and HIGH must be numbers") from None
 
 
+def _prior(item: str) -> tuple[str, tuple[float, float]]:
+    key, spec = _key_value(item, "--prior")
+    mean, sep, sigma = spec.partition("+-")
+    if not sep:
+        raise ValueError(
+            f"--prior {item!r}: expected KEY=MEAN+-SIGMA (e.g. modulation.phi_gv=0.6+-0.1)"
+        )
+    try:
+        return key, (float(mean), float(sigma))
+    except ValueError:
+        raise ValueError(f"--prior {item!r}: MEAN and SIGMA must be numbers") from None
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The options of ``escapade fit`` (also accepted by ``escapade scan --fit``)."""
     p.add_argument(
@@ -65,6 +78,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=[],
         metavar="KEY=LOW:HIGH",
         help="limits of a free parameter (either side may be empty); repeatable",
+    )
+    p.add_argument(
+        "--prior",
+        action="append",
+        default=[],
+        metavar="KEY=MEAN+-SIGMA",
+        help="Gaussian prior on a free parameter (adds ((value - MEAN) / SIGMA)^2 to the chi2, "
+        "one more measurement in ndof), e.g. modulation.phi_gv=0.6+-0.1; repeatable",
     )
     p.add_argument(
         "--fix",
@@ -131,12 +152,14 @@ def options(args) -> dict:
 
     free = [k.strip() for item in args.free for k in item.split(",") if k.strip()]
     bounds = dict(_bound(b) for b in args.bound)
+    priors = dict(_prior(b) for b in args.prior)
     fix = {k: parse_value(v) for k, v in (_key_value(f, "--fix") for f in args.fix)}
     start = {k: parse_value(v) for k, v in (_key_value(f, "--start") for f in args.start)}
     return dict(
         data=list(args.data),
         free=free,
         bounds=bounds,
+        priors=priors,
         fix=fix,
         start=start,
         rmin_gv=args.rmin,

@@ -96,6 +96,18 @@ class DiffusionConfig(_Section):
     )
     parallel_delta: float = Field(1.0 / 3.0, ge=0.0, le=1.5, description="rigidity slope of D_par")
     q_floor: float = Field(1e-2, gt=0.0, le=1.0, description="floor of Q(R)/Q(R_sun)")
+    break_rigidity_gv: float | None = Field(
+        None,
+        gt=0,
+        lt=1e7,
+        description="high-rigidity break of delta (Genolini+ 2017)",
+    )
+    break_delta_change: float = Field(
+        0.0, ge=-1.0, le=1.0, description="slope change at the break: delta - this above it"
+    )
+    break_smoothness: float = Field(
+        0.1, gt=0.0, le=1.0, description="width s of the break: b = [1 + (R/R_b)^(change/s)]^-s"
+    )
 
     @field_validator("d0_cm2_s", "reference_rigidity_gv", "parallel_ratio", "q_floor")
     @classmethod

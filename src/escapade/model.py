@@ -94,6 +94,9 @@ def build_diffusion(cfg: Config, profile: RadialProfile):
         delta=d.delta,
         eta=d.eta,
         z_scale_kpc=d.z_scale_kpc,
+        break_rigidity_gv=d.break_rigidity_gv,
+        break_delta_change=d.break_delta_change,
+        break_smoothness=d.break_smoothness,
     )
     if d.model == "uniform":
         return UniformDiffusion(**common)

@@ -454,6 +454,8 @@ class FitResult:
     chi2, ndof, pvalue : at the best fit (exact model); ndof = points - free parameters
         (normalisations with their penalty terms are not counted).
     terms : per data set: name, chi2, points, excluded points, phi, normalisation.
+    priors : per Gaussian prior: parameter name, mean, sigma and its chi2 (included in
+        ``chi2``; each prior counts as one measurement in ``ndof``).
     config : the best-fit :class:`~escapade.config.Config`.
     solution : the best-fit solution (:class:`xarray.Dataset`).
     n_solves : model evaluations (transport solves); ``n_chi2`` : chi2 evaluations;
@@ -484,6 +486,7 @@ class FitResult:
     settings: dict = field(default_factory=dict)
     log10: dict[str, bool] = field(default_factory=dict)
     data_terms: list[DataTerm] = field(default_factory=list, repr=False)
+    priors: list[dict] = field(default_factory=list)
 
     @property
     def best_config(self):
@@ -514,6 +517,10 @@ class FitResult:
             lines.append(
                 f"  {t['name']}: chi2 = {t['chi2']:.2f} for {t['n_points']} points "
                 f"(phi = {_fmt(t['phi_gv'])} GV{extra})"
+            )
+        for t in self.priors:
+            lines.append(
+                f"  prior {t['name']} = {t['mean']:.4g} +- {t['sigma']:.3g}: chi2 = {t['chi2']:.2f}"
             )
         if self.message:
             lines.append(f"  note: {self.message}")
@@ -554,6 +561,7 @@ class FitResult:
             "chi2_per_ndof": clean(self.chi2_per_ndof),
             "pvalue": clean(self.pvalue),
             "data": self.terms,
+            "priors": self.priors,
             "n_model_evaluations": int(self.n_solves),
             "n_chi2_evaluations": int(self.n_chi2),
             "n_chi2_from_cache": int(self.n_cached),
@@ -667,6 +675,7 @@ class _Problem:
         steps: Mapping[str, float],
         model,
         progress: Callable[[str], None] | None,
+        priors: Mapping[str, tuple[float, float]] | None = None,
     ):
         from ..config import ConfigError, config_to_dict, validate_config
         from ..model import Model
@@ -774,6 +783,21 @@ class _Problem:
                 p.start = p.lower
             if p.upper is not None and p.start > p.upper:
                 p.start = p.upper
+
+        # Gaussian priors on free parameters: chi2 += ((value - mean) / sigma)^2
+        self.priors: list[tuple[int, float, float]] = []
+        for name, ms in (priors or {}).items():
+            if name not in names:
+                raise FitError(f"--prior {name}: not a free parameter (free: {', '.join(names)})")
+            try:
+                mean, sigma = (float(x) for x in ms)
+            except (TypeError, ValueError):
+                raise FitError(f"--prior {name}={ms!r}: give MEAN+-SIGMA (two numbers)") from None
+            if not (math.isfinite(mean) and math.isfinite(sigma) and sigma > 0):
+                raise FitError(
+                    f"--prior {name}={mean:g}+-{sigma:g}: MEAN must be finite and SIGMA > 0"
+                )
+            self.priors.append((names.index(name), mean, sigma))
 
         # phi and normalisation of every data term
         n = len(terms)
@@ -934,7 +958,14 @@ class _Problem:
         self.n_chi2 += 1
         preds = self.predictions(flux_ds, u)
         total, _, _ = self.like.evaluate(preds, self.norms(u))
+        total += self.prior_chi2(u)
         return total if np.isfinite(total) else _BAD_CHI2
+
+    def prior_chi2(self, u) -> float:
+        """The Gaussian priors' share of the chi2 at internal values ``u``."""
+        return float(
+            sum(((self.params[j].to_natural(u[j]) - m) / s) ** 2 for j, m, s in self.priors)
+        )
 
     def exact(self, u) -> float:
         ds, cached = self.solution(u, reason="MIGRAD")
@@ -1246,6 +1277,7 @@ def fit(
     steps: Mapping[str, float] | None = None,
     model=None,
     progress: Callable[[str], None] | bool | None = None,
+    priors: Mapping[str, tuple[float, float]] | None = None,
 ) -> FitResult:
     """Fit free parameters of ``cfg`` to measured data; returns a :class:`FitResult`.
 
@@ -1272,6 +1304,9 @@ def fit(
     steps : name -> initial step (internal units: log10 for log parameters).
     model : an existing :class:`~escapade.model.Model` to reuse (through ``updated``).
     progress : a callable taking a line of text after every solve, or True (print to stderr).
+    priors : name -> (mean, sigma): a Gaussian prior on a free parameter, in natural units
+        (``{"modulation.phi_gv": (0.6, 0.1)}``); adds ((value - mean) / sigma)^2 to the chi2
+        and counts as one measurement in ndof.
     """
     if _is_words(data):
         if free is not None:
@@ -1320,6 +1355,7 @@ def fit(
         dict(steps or {}),
         model,
         progress,
+        priors,
     )
     if method == "migrad":
         ds0, _ = pb.solution(pb.u0, reason="start")
@@ -1337,6 +1373,7 @@ def fit(
         strategy=strategy,
         tolerance=tolerance,
         data=[x.name for x in meas],
+        priors={pb.params[j].name: [m, s] for j, m, s in pb.priors},
     )
     return _result(pb, m, u, valid, message, method, mm, t0, settings)
 
@@ -1351,6 +1388,8 @@ def _result(pb: _Problem, m, u, valid, message, method, mm, t0, settings) -> Fit
     ds, _ = pb.solution(u, reason="best fit")
     preds = pb.predictions(ds, u)
     total, per, norms = pb.like.evaluate(preds, pb.norms(u))
+    prior_chi2 = pb.prior_chi2(u)
+    total += prior_chi2
     pb.n_chi2 += 1
     phis = pb.phis(u)
     names = [p.name for p in pb.params]
@@ -1379,7 +1418,7 @@ def _result(pb: _Problem, m, u, valid, message, method, mm, t0, settings) -> Fit
     d = np.array([values[p.name] * math.log(10.0) if p.log else 1.0 for p in pb.params])
     cov = cov_u * d[:, None] * d[None, :]
     n_phys = sum(1 for p in pb.params if p.kind != "norm")
-    ndof = pb.like.n_points - n_phys
+    ndof = pb.like.n_points + len(pb.priors) - n_phys  # a prior counts as one measurement
     pval = float(chi2_dist.sf(total, ndof)) if ndof > 0 else math.nan
     terms = []
     for i, t in enumerate(pb.like.terms):
@@ -1396,6 +1435,15 @@ def _result(pb: _Problem, m, u, valid, message, method, mm, t0, settings) -> Fit
                 syst_norm_rel=t.syst_rel,
             )
         )
+    prior_terms = [
+        dict(
+            name=pb.params[j].name,
+            mean=mean,
+            sigma=sigma,
+            chi2=float(((pb.params[j].to_natural(u[j]) - mean) / sigma) ** 2),
+        )
+        for j, mean, sigma in pb.priors
+    ]
     at_limit = []
     for j, p in enumerate(pb.params):
         lo, hi = p.internal_limits()
@@ -1439,6 +1487,7 @@ def _result(pb: _Problem, m, u, valid, message, method, mm, t0, settings) -> Fit
         settings=settings,
         log10=log10,
         data_terms=pb.like.terms,
+        priors=prior_terms,
     )
 
 

@@ -8,7 +8,16 @@ evaluates it on the faces of the finite-volume grid and takes any such object.
 Both models share the rigidity and velocity dependence of the letter
 (Evoli et al. 2012, PRL 108, 211102):
 
-    D = D0 * beta^eta * (R / R0)^delta * f(R_gal, z) * exp(|z| / z_t)
+    D = D0 * beta^eta * (R / R0)^delta * b(R) * f(R_gal, z) * exp(|z| / z_t)
+
+with an optional smooth high-rigidity break (hardening) of the slope,
+
+    b(R) = [1 + (R / R_b)^(Delta / s)]^(-s),
+
+1 well below R_b and (R / R_b)^(-Delta) well above it: the slope goes from delta to
+delta - Delta over a width set by s. This is the form used to fit the AMS-02 B/C
+hardening near 200 GV (Genolini et al. 2017, PRL 119, 241101, eq. 2; their
+Delta ~ 0.1-0.2, s ~ 0.04-0.1); without a break b = 1.
 """
 
 from __future__ import annotations
@@ -33,11 +42,24 @@ class UniformDiffusion:
     delta: float = 0.6
     eta: float = -0.4
     z_scale_kpc: float = 4.0
+    break_rigidity_gv: float | None = None
+    break_delta_change: float = 0.0
+    break_smoothness: float = 0.1
+
+    def _break(self, rigidity_gv) -> np.ndarray | float:
+        """The break factor b(R) of the module docstring (1 without a break)."""
+        if self.break_rigidity_gv is None or self.break_delta_change == 0.0:
+            return 1.0
+        x = np.asarray(rigidity_gv, dtype=float) / self.break_rigidity_gv
+        s = self.break_smoothness
+        # [1 + x^(D/s)]^(-s) computed in logs: no overflow for x >> 1
+        return np.exp(-s * np.logaddexp(0.0, (self.break_delta_change / s) * np.log(x)))
 
     def _energy_factor(self, rigidity_gv, beta):
         return (
             np.asarray(beta) ** self.eta
             * (np.asarray(rigidity_gv) / self.reference_rigidity_gv) ** self.delta
+            * self._break(rigidity_gv)
         )
 
     def _vertical(self, z_kpc):
@@ -58,7 +80,7 @@ class SourceCorrelatedDiffusion(UniformDiffusion):
 
     With q(R) = max(Q(R) / Q(R_sun), q_floor), Q the radial source profile:
 
-        D_perp = D0 q^tau (R/R0)^delta
+        D_perp = D0 q^tau (R/R0)^delta b(R)      (b: the optional break, module docstring)
         D_par  = parallel_ratio D0 q^(-tau) (R/R0)^parallel_delta
         D_eff  = max(D_perp, (H / R_arm)^2 D_par),  R_arm = pi R_sun
         D      = D_eff beta^eta exp(|z| / z_t)
@@ -90,7 +112,7 @@ class SourceCorrelatedDiffusion(UniformDiffusion):
     def perpendicular(self, r_kpc, rigidity_gv) -> np.ndarray:
         """D_perp (cm^2/s) in the plane, without the beta^eta factor."""
         x = np.asarray(rigidity_gv) / self.reference_rigidity_gv
-        return self.d0_cm2_s * self.q(r_kpc) ** self.tau * x**self.delta
+        return self.d0_cm2_s * self.q(r_kpc) ** self.tau * x**self.delta * self._break(rigidity_gv)
 
     def parallel(self, r_kpc, rigidity_gv) -> np.ndarray:
         """D_par (cm^2/s) in the plane, without the beta^eta factor."""
