@@ -17,8 +17,15 @@ def test_reproduce_fast(tmp_path):
         for ext in ("png", "pdf"):
             assert (out / "figures" / f"{name}.{ext}").stat().st_size > 1000
     summary = json.loads((out / "summary.json").read_text())
-    keys = ("d0_cm2_s", "chi2_bc", "chi2_longitude", "anisotropy_0.1tev", "anisotropy_1tev",
-            "anisotropy_10tev", "n_2kpc_over_n_sun_10gev")
+    keys = (
+        "d0_cm2_s",
+        "chi2_bc",
+        "chi2_longitude",
+        "anisotropy_0.1tev",
+        "anisotropy_1tev",
+        "anisotropy_10tev",
+        "n_2kpc_over_n_sun_10gev",
+    )
     for tau in ("0", "0.2", "0.5", "0.7", "0.8", "0.85", "0.9", "1"):
         entry = summary["letter"][tau]
         for k in keys:

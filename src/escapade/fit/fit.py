@@ -1596,5 +1596,8 @@ def _figure(res: FitResult):
     pars = ", ".join(
         f"{p.split('.')[-1]} = {res.values[p]:.4g}" for p in res.parameters if "phi" not in p
     )
-    fig.suptitle(f"{pars}   chi2/ndof = {res.chi2:.1f}/{res.ndof}", fontsize=9)
+    import textwrap
+
+    title = textwrap.fill(f"{pars}   chi2/ndof = {res.chi2:.1f}/{res.ndof}", width=90)
+    fig.suptitle(title, fontsize=9)
     return fig
