@@ -15,4 +15,5 @@ def test_ci_runs_the_readme_test_command(repo):
     ci = (repo / ".ci" / "run").read_text()
     assert 'pip install ".[test]" && python -m pytest' in readme
     assert 'pip install ".[test]" && python -m pytest' in ci
-    assert "pip install . && escapade run configs/letter_tau0.85.toml -o out.nc" in readme
+    assert "pip install . && escapade reproduce --out results/" in readme
+    assert "escapade run configs/letter_tau0.85.toml -o out.nc" in readme
