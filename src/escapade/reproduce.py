@@ -55,9 +55,23 @@ class Settings:
     z_max: int
     nside: int
     label: str
+    fit_nr: int | None = None  # spatial grid of the fit's solves (None: nr, nz)
+    fit_nz: int | None = None
 
 
-FULL = Settings(81, 161, 64, 14, 128, "81 x 161 x 64, Z <= 14, nside 128")
+# The fit's solves use half the spatial resolution: D0 moves by 0.05 % between 41 x 81 and
+# 81 x 161 (docs/fits.md, 0.07 of its error) for a quarter of the cost; everything reported
+# is then solved once at the full resolution, where phi is refitted and the chi2 evaluated.
+FULL = Settings(
+    81,
+    161,
+    64,
+    14,
+    128,
+    "81 x 161 x 64, Z <= 14, nside 128 (fits on 41 x 81 x 64)",
+    fit_nr=41,
+    fit_nz=81,
+)
 FAST = Settings(31, 61, 24, 8, 32, "31 x 61 x 24, Z <= 8, nside 32 (quick look)")
 
 
@@ -84,8 +98,19 @@ def _interp_log(x_new, x, y):
     return np.exp(np.interp(np.log(x_new), np.log(x[ok]), np.log(y[ok])))
 
 
-def evaluate(cfg: Config, era: str = "letter", nside: int = 128) -> xr.Dataset:
-    """Everything the report needs at one tau (runs on a scan worker)."""
+def evaluate(
+    cfg: Config,
+    era: str = "letter",
+    nside: int = 128,
+    fit_grid: tuple[int, int] | None = None,
+) -> xr.Dataset:
+    """Everything the report needs at one tau (runs on a scan worker).
+
+    With ``fit_grid = (nr, nz)`` the fit's solves use that spatial grid; the best fit is
+    then solved on ``cfg``'s grid, where phi is refitted (no further transport solve) and
+    the reported chi2 is evaluated (ndof and the errors of the solve parameters are the
+    coarse fit's).
+    """
     from . import solve
     from .fit import fit
     from .observables.local import observable
@@ -105,16 +130,34 @@ def evaluate(cfg: Config, era: str = "letter", nside: int = 128) -> xr.Dataset:
         }
     # phi free with a Gaussian prior PHI_GV +- PHI_PRIOR_GV: above 5 GV B/C hardly constrains
     # it, and without the prior it wanders to unphysical values (2.3 GV for the letter-era data)
+    priors = {"modulation.phi_gv": (PHI_GV, PHI_PRIOR_GV)}
+    fit_cfg = cfg
+    if fit_grid is not None:
+        fit_cfg = with_updates(cfg, {"grid.nr": fit_grid[0], "grid.nz": fit_grid[1]})
     res = fit(
-        cfg,
+        fit_cfg,
         data=list(data),
         free=free,
         rmin_gv=5.0,
         phi_gv=PHI_GV,
-        priors={"modulation.phi_gv": (PHI_GV, PHI_PRIOR_GV)},
+        priors=priors,
         start=start,
         bounds=bounds,
     )
+    ndof = res.ndof
+    if fit_grid is not None:
+        fine = with_updates(res.config, {"grid.nr": cfg.grid.nr, "grid.nz": cfg.grid.nz})
+        coarse = res
+        res = fit(
+            fine,
+            data=list(data),
+            free=["modulation.phi_gv"],
+            rmin_gv=5.0,
+            phi_gv=coarse.values["modulation.phi_gv"],
+            priors=priors,
+        )
+        res.errors.update({k: v for k, v in coarse.errors.items() if k != "modulation.phi_gv"})
+        res.n_solves += coarse.n_solves
     ds = res.solution
     best = res.config
     e = ds.ekin_gev_per_n.values
@@ -146,7 +189,7 @@ def evaluate(cfg: Config, era: str = "letter", nside: int = 128) -> xr.Dataset:
             "break_delta_change": ((), float(best.diffusion.break_delta_change)),
             "phi_gv": ((), float(phi)),
             "chi2_bc": ((), res.chi2),
-            "ndof_bc": ((), float(res.ndof)),
+            "ndof_bc": ((), float(ndof)),
             "anisotropy": (("ekin_gev_per_n",), aniso),
             "n1h_10gev": (("radius_kpc",), p10 / np.interp(best.galaxy.sun_r_kpc, r, p10)),
             "bc_model": (("bc_ekin",), bc),
@@ -175,12 +218,12 @@ def evaluate(cfg: Config, era: str = "letter", nside: int = 128) -> xr.Dataset:
     return out
 
 
-def _evaluate_letter(cfg, nside):
-    return evaluate(cfg, "letter", nside)
+def _evaluate_letter(cfg, nside, fit_grid=None):
+    return evaluate(cfg, "letter", nside, fit_grid)
 
 
-def _evaluate_modern(cfg, nside):
-    return evaluate(cfg, "modern", nside)
+def _evaluate_modern(cfg, nside, fit_grid=None):
+    return evaluate(cfg, "modern", nside, fit_grid)
 
 
 def run_era(settings: Settings, era: str, taus, outdir: Path, client=None) -> xr.Dataset:
@@ -195,7 +238,11 @@ def run_era(settings: Settings, era: str, taus, outdir: Path, client=None) -> xr
         {"diffusion.tau": list(taus)},
         client=client,
         output=outdir / f"scan_{era}.nc",
-        evaluate=functools.partial(fn, nside=settings.nside),
+        evaluate=functools.partial(
+            fn,
+            nside=settings.nside,
+            fit_grid=(settings.fit_nr, settings.fit_nz) if settings.fit_nr else None,
+        ),
     )
 
 
