@@ -525,6 +525,8 @@ class Model:
                 if self.reacceleration.enabled
                 else None,
                 energy_weight=self._energy_weight(nuc) if self.reacceleration.enabled else None,
+                # with reacceleration, GMRES starts from the previous pass
+                initial=None if res is None else res.density,
             )
             res = march(g, prob, scheme, solver, progress if i == passes - 1 else None)
             if tert:
