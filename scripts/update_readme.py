@@ -17,6 +17,7 @@ import shutil
 from pathlib import Path
 
 from escapade.config import reference_markdown
+from escapade.reproduce import _claims
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -71,7 +72,15 @@ def opening(results: Path) -> str:
         "",
         f"`escapade reproduce --out results/` ({summary['settings']}; {wall / 60:.0f} min on "
         "2 cores): D0 fitted to the letter-era B/C (HEAO-3, PAMELA, CREAM) at every tau, then "
-        "the pi0 gamma rays against Fermi-LAT and the anisotropy of the best fit.",
+        "the gamma rays (pi0 + inverse Compton + bremsstrahlung) against Fermi-LAT and the "
+        "anisotropy of the best fit. The letter's claims against these numbers:",
+        "",
+        "| the letter says | our numbers | verdict |",
+        "|---|---|---|",
+        *(
+            f"| {claim} | {numbers} | {verdict} |"
+            for claim, verdict, numbers in _claims(summary["letter"], summary.get("modern"))
+        ),
         "",
         *rows,
         "",
