@@ -255,14 +255,6 @@ def test_cli_scan_local_cluster(tmp_path, capsys):
     assert (xr.load_dataset(out).status.values == "ok").all()
 
 
-def _has_fit() -> bool:
-    try:
-        from escapade.fit import fit
-    except ImportError:
-        return False
-    return callable(fit)
-
-
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
@@ -274,10 +266,29 @@ def _has_fit() -> bool:
         (["--set", "diffusion.tau=0:1:3", "--set", "diffusion.tau=0.5"], "given twice"),
         (["--set", "diffusion.tau=0.5", "--workers", "0"], "--workers 0"),
         (["--set", "diffusion.tau=0.5", "--workers", "2", "--scheduler", "tcp://h:1"], "local"),
-        pytest.param(
-            ["--set", "diffusion.tau=0.5", "--fit", "--data", "B/C:AMS-02"],
-            "fitting at scan points needs the fit module (issue 4)",
-            marks=pytest.mark.skipif(_has_fit(), reason="the fit module exists"),
+        (
+            [
+                "--set",
+                "diffusion.tau=0.5",
+                "--fit",
+                "--data",
+                "B/C:NOPE",
+                "--free",
+                "diffusion.tau",
+            ],
+            "Valid choices for B/C: B/C:AMS-02",
+        ),
+        (
+            [
+                "--set",
+                "diffusion.tau=0.5",
+                "--fit",
+                "--data",
+                "B/C:AMS-02",
+                "--free",
+                "diffusion.d0",
+            ],
+            "Did you mean 'diffusion.d0_cm2_s'?",
         ),
     ],
 )
