@@ -1,6 +1,7 @@
 """Scan scaling: the 11-point tau scan (tau = 0:1:11) of the letter preset on 1 and 2 workers.
 
-Reduced grid 41 x 81 x 32 (1H + 4He). For each number of workers, best of 5:
+Reduced grid 41 x 81 x 32, nuclei up to Z = 8 (no antiprotons), ~1 s per point. For each
+number of workers, best of 3:
 - the whole ``escapade.scan.scan`` call as ``escapade scan`` runs it (LocalCluster start, 11
   solves, checkpoints, the stacked file, cluster shut-down);
 - the same scan on an already started cluster that has run it once (imports and tables
@@ -21,9 +22,15 @@ import escapade
 from escapade.scan import parse_values, scan
 
 PRESET = Path(__file__).resolve().parents[1] / "configs" / "letter_tau0.85.toml"
-GRID = {"grid.nr": 41, "grid.nz": 81, "grid.n_ekin": 32}
+GRID = {
+    "grid.nr": 41,
+    "grid.nz": 81,
+    "grid.n_ekin": 32,
+    "species.z_max": 8,
+    "species.antiprotons": False,
+}
 TAU = "0:1:11"
-REPEAT = 5
+REPEAT = 3
 
 
 def _timed_scan(cfg, grid, **kwargs) -> float:
@@ -94,7 +101,8 @@ def main() -> None:
         rows.append(row)
     note = (
         f"\n\n{n} points, tau = {TAU} (`escapade scan configs/letter_tau0.85.toml --set "
-        f"diffusion.tau={TAU}` at nr = 41, nz = 81, n_ekin = 32; 1H + 4He), LocalCluster of "
+        f"diffusion.tau={TAU}` at nr = 41, nz = 81, n_ekin = 32, Z <= 8 without antiprotons), "
+        "LocalCluster of "
         "processes with one thread each, checkpoints and the stacked file written; best of "
         f"{REPEAT}. Serial reference: {n} warm `escapade.solve` calls in one process take "
         f"{serial:.2f} s. The cluster start (spawning workers that import escapade) is the fixed "
