@@ -358,6 +358,12 @@ class SolverConfig(_Section):
         "bdf2", description="energy-loss discretisation: 2nd-order BDF or 1st-order upwind"
     )
     rtol: float = Field(1e-10, gt=0, lt=1e-3, description="relative residual of each linear solve")
+    coupled_rtol: float = Field(
+        1e-8,
+        gt=0,
+        lt=1e-3,
+        description="relative residual of the coupled (R, z, E) GMRES solve with reacceleration",
+    )
     memory_limit_gb: float = Field(
         16.0, gt=0, description="refuse runs whose estimated memory exceeds this"
     )

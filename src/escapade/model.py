@@ -235,6 +235,7 @@ class Model:
         new.stats = SolveStats()
         if self.solver is not None:
             self.solver.rtol = cfg.solver.rtol
+            self.solver.coupled_rtol = cfg.solver.coupled_rtol
         return new
 
     # -- per-species physics on the grid -------------------------------------------------
@@ -350,7 +351,9 @@ class Model:
     def solve_species(self, progress: Callable[[], None] | None = None) -> dict[str, MarchResult]:
         """March every species (heaviest first) with unnormalised sources."""
         if self.solver is None:
-            self.solver = ReusingSolver(rtol=self.cfg.solver.rtol)
+            self.solver = ReusingSolver(
+                rtol=self.cfg.solver.rtol, coupled_rtol=self.cfg.solver.coupled_rtol
+            )
         self.stats = self.solver.stats = SolveStats()
         solver = self.solver
         out: dict[str, MarchResult] = {}
