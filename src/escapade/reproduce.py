@@ -360,7 +360,7 @@ def _figures(letter: xr.Dataset, modern: xr.Dataset | None, outdir: Path) -> lis
                 modern[xcoord].values,
                 modern[var].sel({"diffusion.tau": 0.85}).values,
                 ":",
-                label="tau = 0.85, AMS-02 fit (delta free)",
+                label="tau = 0.85, AMS-02 fit (delta and break free)",
             )
         for j, dname in enumerate(datasets):
             m = load_measurement(dname)
