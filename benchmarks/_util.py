@@ -47,6 +47,18 @@ def measure(setup: str, stmt: str, repeat: int = 3) -> dict:
     return best
 
 
+def cold_warm(path, call: str, repeat: int = 3) -> dict:
+    """Time ``call`` on a solution file twice in a fresh process: ``cold`` (first call,
+    imports and caches included) and ``warm`` (the second), best of ``repeat`` processes."""
+    setup = f"ds = escapade.open_solution({str(path)!r}).load()"
+    stmt = (
+        f"import time; t = time.perf_counter(); r = {call}; cold = time.perf_counter() - t; "
+        f"t = time.perf_counter(); r = {call}; "
+        "extra = {'cold': cold, 'warm': time.perf_counter() - t}"
+    )
+    return measure(setup, stmt, repeat=repeat)
+
+
 def machine() -> str:
     import os
 

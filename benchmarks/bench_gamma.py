@@ -17,7 +17,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from _util import measure, record
+from _util import cold_warm, measure, record
 
 import escapade
 
@@ -25,16 +25,6 @@ PRESET = Path(__file__).resolve().parents[1] / "configs" / "letter_tau0.85.toml"
 UPDATES = {"species.z_max": 2}
 BANDS = [(1.104, 1.442), (2.0, 20.0)]
 NSIDES = [128, 256]
-
-
-def _cold_warm(path: Path, call: str) -> dict:
-    setup = f"ds = escapade.open_solution({str(path)!r}).load()"
-    stmt = (
-        f"import time; t = time.perf_counter(); r = {call}; cold = time.perf_counter() - t; "
-        f"t = time.perf_counter(); r = {call}; "
-        "extra = {'cold': cold, 'warm': time.perf_counter() - t}"
-    )
-    return measure(setup, stmt)
 
 
 def main() -> None:
@@ -61,12 +51,12 @@ def main() -> None:
             add(
                 "emissivity q(R, z), 81 x 161 grid",
                 band,
-                _cold_warm(path, f"escapade.emissivity(ds, {band})"),
+                cold_warm(path, f"escapade.emissivity(ds, {band})"),
             )
             for nside in NSIDES:
-                rec = _cold_warm(path, f"escapade.skymap(ds, {band}, {nside})")
+                rec = cold_warm(path, f"escapade.skymap(ds, {band}, {nside})")
                 add(f"full-sky map, nside {nside} ({12 * nside**2} pixels)", band, rec)
-            rec = _cold_warm(path, f"escapade.longitude_profile(ds, {band}, b_max_deg=5)")
+            rec = cold_warm(path, f"escapade.longitude_profile(ds, {band}, b_max_deg=5)")
             add("longitude profile, abs(b) < 5 deg, 2-deg bins, nside 128", band, rec)
         out = Path(tmp) / "sky"
         argv = ["gamma", str(path), "--bands", "1.104:1.442,2:20", "--nside", "128", "-o", str(out)]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from _util import measure, record
+from _util import cold_warm, measure, record
 
 import escapade
 
@@ -31,16 +31,6 @@ def _solve(leptons: bool) -> dict:
         f"{UPDATES | {'leptons.enabled': leptons}!r})"
     )
     return measure(setup, "ds = escapade.solve(cfg)", repeat=2)
-
-
-def _cold_warm(path: Path, call: str) -> dict:
-    setup = f"ds = escapade.open_solution({str(path)!r}).load()"
-    stmt = (
-        f"import time; t = time.perf_counter(); r = {call}; cold = time.perf_counter() - t; "
-        f"t = time.perf_counter(); r = {call}; "
-        "extra = {'cold': cold, 'warm': time.perf_counter() - t}"
-    )
-    return measure(setup, stmt, repeat=2)
 
 
 def main() -> None:
@@ -78,7 +68,7 @@ def main() -> None:
                 "escapade.skymap(ds, (2.0, 20.0), 128, leptons=False)",
             ),
         ):
-            rec = _cold_warm(path, call)
+            rec = cold_warm(path, call, repeat=2)
             add(label, rec["warm"], f"{rec['cold']:.2f}", rec["max_rss_mb"])
     note = (
         "Letter preset (tau = 0.85), 81 x 161 x 64, `species.z_max = 2`, antiprotons off, "

@@ -17,7 +17,7 @@ import shutil
 from pathlib import Path
 
 from escapade.config import reference_markdown
-from escapade.reproduce import _claims
+from escapade.reproduce import claims, letter_table
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -51,20 +51,6 @@ def opening(results: Path) -> str:
         f'<img src="docs/figures/reproduce/{stem}.png" width="49%" alt="{alt}">'
         for stem, alt in FIGURES
     )
-    rows = [
-        "| tau | D0 [1e28 cm^2/s] | chi2/ndof B/C | chi2 longitude | A(100 GeV) | A(1 TeV) "
-        "| A(10 TeV) | N(2 kpc)/N(R_sun), 10 GeV |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for tau, v in summary["letter"].items():
-        if not isinstance(v, dict) or "chi2_bc" not in v:
-            continue
-        rows.append(
-            f"| {tau} | {v['d0_cm2_s'] / 1e28:.3f} | {v['chi2_bc']:.1f}/{v['ndof_bc']} | "
-            f"{v['chi2_longitude']:.0f} | {v['anisotropy_0.1tev']:.1e} | "
-            f"{v['anisotropy_1tev']:.1e} | {v['anisotropy_10tev']:.1e} | "
-            f"{v['n_2kpc_over_n_sun_10gev']:.2f} |"
-        )
     best = summary["letter"].get("best_tau_longitude", {})
     wall = summary.get("wall_seconds", float("nan"))
     lines = [
@@ -79,10 +65,10 @@ def opening(results: Path) -> str:
         "|---|---|---|",
         *(
             f"| {claim} | {numbers} | {verdict} |"
-            for claim, verdict, numbers in _claims(summary["letter"], summary.get("modern"))
+            for claim, verdict, numbers in claims(summary["letter"], summary.get("modern"))
         ),
         "",
-        *rows,
+        *letter_table(summary["letter"]),
         "",
         f"Lowest longitude-profile chi2 at tau = {best.get('tau', float('nan')):g}. "
         "The full report, with the verdict on each of the letter's claims and the AMS-02-era "

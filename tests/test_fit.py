@@ -288,6 +288,21 @@ def test_cli_bad_input_one_line_exit_2(tmp_path, capsys, extra, fragment):
     assert not out.exists()
 
 
+def _d0_words(csv) -> list[str]:
+    """The command-line words of a D0 fit to a CSV table with phi fixed at 0.7 GV."""
+    return [
+        "--data",
+        str(csv),
+        "--free",
+        "diffusion.d0_cm2_s",
+        "--fix",
+        "modulation.phi_gv=0.7",
+    ] + [
+        "--rmin",
+        "3",
+    ]
+
+
 def test_scan_fit_evaluator(synthetic_bc, tmp_path):
     from escapade.cli import UserError
     from escapade.cli_scan import fit_evaluator
@@ -295,17 +310,7 @@ def test_scan_fit_evaluator(synthetic_bc, tmp_path):
 
     csv = tmp_path / "bc.csv"
     _write_csv(csv, synthetic_bc)
-    words = [
-        "--data",
-        str(csv),
-        "--free",
-        "diffusion.d0_cm2_s",
-        "--fix",
-        "modulation.phi_gv=0.7",
-        "--rmin",
-        "3",
-    ]
-    rec = run_point(BC_CFG, evaluate=fit_evaluator(words))
+    rec = run_point(BC_CFG, evaluate=fit_evaluator(_d0_words(csv)))
     assert list(rec.fit_parameter.values) == ["diffusion.d0_cm2_s"]
     assert rec.fit_value.values[0] == pytest.approx(TRUE_D0, rel=2e-3)
     assert float(rec.chi2) < 0.01 and int(rec.ndof) == len(X_GV) - 1
@@ -325,18 +330,6 @@ def test_fit_accepts_command_line_words_and_the_package_is_callable(synthetic_bc
 
     csv = tmp_path / "bc.csv"
     _write_csv(csv, synthetic_bc)
-    res = fitpkg(
-        BC_CFG,
-        [
-            "--data",
-            str(csv),
-            "--free",
-            "diffusion.d0_cm2_s",
-            "--fix",
-            "modulation.phi_gv=0.7",
-            "--rmin",
-            "3",
-        ],
-    )
+    res = fitpkg(BC_CFG, _d0_words(csv))
     assert res.values["diffusion.d0_cm2_s"] == pytest.approx(TRUE_D0, rel=1e-3)
     assert res.fixed["modulation.phi_gv"] == 0.7

@@ -415,7 +415,7 @@ def _summary(scan_ds: xr.Dataset) -> dict:
     return out
 
 
-def _claims(letter: dict, modern: dict | None) -> list[tuple[str, str, str]]:
+def claims(letter: dict, modern: dict | None) -> list[tuple[str, str, str]]:
     rows = []
     ok = {float(k): v for k, v in letter.items() if isinstance(v, dict) and "chi2_bc" in v}
     if ok:
@@ -506,6 +506,25 @@ def _claims(letter: dict, modern: dict | None) -> list[tuple[str, str, str]]:
     return rows
 
 
+def letter_table(letter: dict) -> list[str]:
+    """The per-tau table of the letter-era summary (markdown lines; report and README)."""
+    lines = [
+        "| tau | D0 [cm^2/s] | phi [GV] | chi2/ndof B/C | chi2 longitude | A 0.1 TeV | A 1 TeV "
+        "| A 10 TeV | N(2 kpc)/N(R_sun) 10 GeV |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for t, v in letter.items():
+        if not isinstance(v, dict) or "chi2_bc" not in v:
+            continue
+        lines.append(
+            f"| {t} | {v['d0_cm2_s']:.4g} | {v['phi_gv']:.2f} | {v['chi2_bc']:.1f}/{v['ndof_bc']} "
+            f"| {v['chi2_longitude']:.0f} | {v['anisotropy_0.1tev']:.2e} | "
+            f"{v['anisotropy_1tev']:.2e} | {v['anisotropy_10tev']:.2e} | "
+            f"{v['n_2kpc_over_n_sun_10gev']:.2f} |"
+        )
+    return lines
+
+
 def _report(summary: dict, settings: Settings, figs: list[Path], outdir: Path, wall: float) -> str:
     lines = [
         "# escapade reproduce: Evoli et al. 2012 on real data",
@@ -517,23 +536,10 @@ def _report(summary: dict, settings: Settings, figs: list[Path], outdir: Path, w
         "| claim | verdict | our numbers |",
         "|---|---|---|",
     ]
-    for claim, verdict, numbers in _claims(summary["letter"], summary.get("modern")):
+    for claim, verdict, numbers in claims(summary["letter"], summary.get("modern")):
         lines.append(f"| {claim} | {verdict} | {numbers} |")
     lines += ["", "## Per tau (letter-era B/C: HEAO-3, PAMELA, CREAM; delta = 0.6)", ""]
-    lines += [
-        "| tau | D0 [cm^2/s] | phi [GV] | chi2/ndof B/C | chi2 longitude | A 0.1 TeV | A 1 TeV "
-        "| A 10 TeV | N(2 kpc)/N(R_sun) 10 GeV |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for t, v in summary["letter"].items():
-        if not isinstance(v, dict) or "chi2_bc" not in v:
-            continue
-        lines.append(
-            f"| {t} | {v['d0_cm2_s']:.3g} | {v['phi_gv']:.2f} | {v['chi2_bc']:.1f}/{v['ndof_bc']} "
-            f"| {v['chi2_longitude']:.0f} | {v['anisotropy_0.1tev']:.2e} | "
-            f"{v['anisotropy_1tev']:.2e} | {v['anisotropy_10tev']:.2e} | "
-            f"{v['n_2kpc_over_n_sun_10gev']:.2f} |"
-        )
+    lines += letter_table(summary["letter"])
     if summary.get("modern"):
         lines += [
             "",

@@ -25,6 +25,7 @@ import xarray as xr
 from ..io import stored_config
 from .bremsstrahlung import bremsstrahlung_emissivity_matrix
 from .inverse_compton import ic_emissivity_matrix
+from .quadrature import log_gauss_band, log_trapezoid, power_law_interp_matrix
 
 __all__ = [
     "LEPTONS",
@@ -65,38 +66,15 @@ def lepton_density(ds_or_density) -> xr.DataArray:
 
 def _fine(ekin: np.ndarray, points_per_decade: int = 40):
     """Fine grid, quadrature weights (dE) and the interpolation matrix H (n_fine x n_ekin)."""
-    lo, hi = float(ekin[0]), float(ekin[-1])
-    n = max(2, int(math.ceil(points_per_decade * math.log10(hi / lo))) + 1)
-    ef = np.geomspace(lo, hi, n)
-    w = np.full(n, math.log(ef[1] / ef[0])) * ef
-    w[0] *= 0.5
-    w[-1] *= 0.5
-    le = np.log(ekin)
-    i = np.clip(np.searchsorted(le, np.log(ef)) - 1, 0, ekin.size - 2)
-    t = (np.log(ef) - le[i]) / (le[i + 1] - le[i])
-    h = np.zeros((n, ekin.size))
-    rows = np.arange(n)
-    h[rows, i] = (1 - t) * (ekin[i] / ef) ** _WEIGHT_INDEX
-    h[rows, i + 1] += t * (ekin[i + 1] / ef) ** _WEIGHT_INDEX
-    return ef, w, h
-
-
-def _band_nodes(band, nodes_per_decade: int = 12):
-    emin, emax = (float(x) for x in band)
-    if not (0 < emin < emax):
-        raise ValueError(f"energy band must satisfy 0 < emin < emax, got {band}")
-    n = max(8, int(math.ceil(nodes_per_decade * math.log10(emax / emin))))
-    x, w = np.polynomial.legendre.leggauss(n)
-    la, lb = math.log(emin), math.log(emax)
-    eg = np.exp(0.5 * (lb - la) * x + 0.5 * (lb + la))
-    return eg, 0.5 * (lb - la) * w * eg
+    ef, w = log_trapezoid(float(ekin[0]), float(ekin[-1]), points_per_decade)
+    return ef, w, power_law_interp_matrix(ekin, ef, _WEIGHT_INDEX)
 
 
 @lru_cache(maxsize=16)
 def _brems_vector(ekin_bytes: bytes, band: tuple, he_to_h: float) -> np.ndarray:
     ekin = np.frombuffer(ekin_bytes)
     ef, w, h = _fine(ekin)
-    eg, we = _band_nodes(band)
+    eg, we = log_gauss_band(band)
     m = bremsstrahlung_emissivity_matrix(ef, w, eg, he_to_h)  # (n_g, n_fine)
     return (we @ m) @ h
 
@@ -105,7 +83,7 @@ def _brems_vector(ekin_bytes: bytes, band: tuple, he_to_h: float) -> np.ndarray:
 def _ic_vectors(ekin_bytes: bytes, band: tuple, temps: tuple) -> np.ndarray:
     ekin = np.frombuffer(ekin_bytes)
     ef, w, h = _fine(ekin)
-    eg, we = _band_nodes(band)
+    eg, we = log_gauss_band(band)
     out = [(we @ ic_emissivity_matrix(ef, w, eg, t_k)) @ h / _FOUR_PI for t_k in temps]
     return np.stack(out)  # (n_components, n_ekin)
 

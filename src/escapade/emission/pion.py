@@ -90,7 +90,6 @@ integral (nothing is extrapolated).
 
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cache
@@ -102,6 +101,7 @@ import xarray as xr
 from ..constants import C_CM_S, FOUR_PI, M_PROTON_GEV, MB_CM2
 from ..io import stored_config
 from ..species import nuclide
+from .quadrature import log_gauss_band, log_trapezoid, power_law_interp_matrix
 
 __all__ = [
     "MODELS",
@@ -365,22 +365,11 @@ class PionProduction:
         hi = float(ekin[-1])
         if hi <= lo:
             return None
-        n = max(2, int(math.ceil(self.points_per_decade * math.log10(hi / lo))) + 1)
-        tf = np.geomspace(lo, hi, n)
-        dln = np.log(tf[1] / tf[0])
-        w = np.full(n, dln)  # trapezoid in ln T, ends halved
-        w[0] = w[-1] = 0.5 * dln
-        return tf, w * tf  # quadrature weights in T (dT = T dlnT)
+        return log_trapezoid(lo, hi, self.points_per_decade)
 
     def _interp_matrix(self, ekin: np.ndarray, tf: np.ndarray) -> np.ndarray:
         """H (n_fine x n_ekin): N(tf) = H @ N_grid, T^-p weighted linear in log T."""
-        i, w, _ = _bracket(ekin, tf)
-        p = self.weight_index
-        h = np.zeros((tf.size, ekin.size))
-        rows = np.arange(tf.size)
-        h[rows, i] += (1 - w) * (ekin[i] / tf) ** p
-        h[rows, i + 1] += w * (ekin[i + 1] / tf) ** p
-        return h
+        return power_law_interp_matrix(ekin, tf, self.weight_index)
 
     def species_matrix(self, species: str, target: str, ekin_gev_per_n, egamma_gev) -> np.ndarray:
         """M (n_gamma x n_ekin) for one CR species on one target (``"H"`` or ``"He"``).
@@ -473,15 +462,7 @@ class PionProduction:
         self, species, ekin_gev_per_n, band, he_to_h: float = 0.1, nodes_per_decade: int = 12
     ) -> np.ndarray:
         """Band-integrated per-H-atom matrices, shape (n_species, 1, n_ekin)."""
-        emin, emax = (float(x) for x in band)
-        if not (0 < emin < emax):
-            raise ValueError(f"energy band must satisfy 0 < emin < emax, got {band}")
-        n = max(8, int(math.ceil(nodes_per_decade * math.log10(emax / emin))))
-        x, w = np.polynomial.legendre.leggauss(n)
-        la, lb = math.log(emin), math.log(emax)
-        lnE = 0.5 * (lb - la) * x + 0.5 * (lb + la)
-        eg = np.exp(lnE)
-        we = 0.5 * (lb - la) * w * eg  # dE = E dlnE
+        eg, we = log_gauss_band(band, nodes_per_decade)
         mats = self.production_matrices(species, ekin_gev_per_n, eg, he_to_h)
         return np.einsum("g,sge->se", we, mats)[:, None, :]
 

@@ -57,6 +57,7 @@ import json
 import math
 import re
 import sys
+import textwrap
 import time
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
@@ -1596,8 +1597,6 @@ def _figure(res: FitResult):
     pars = ", ".join(
         f"{p.split('.')[-1]} = {res.values[p]:.4g}" for p in res.parameters if "phi" not in p
     )
-    import textwrap
-
     title = textwrap.fill(f"{pars}   chi2/ndof = {res.chi2:.1f}/{res.ndof}", width=90)
     fig.suptitle(title, fontsize=9)
     return fig

@@ -24,7 +24,6 @@ heavier ISM nuclei are left out (a few per cent, as for pi0).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -32,6 +31,7 @@ from importlib import resources
 import numpy as np
 
 from ..constants import C_CM_S, MB_CM2
+from ..emission.quadrature import log_trapezoid, power_law_interp_matrix
 from ..species import nuclide
 
 __all__ = ["LEPTON_PRODUCTION_MODELS", "LeptonProduction", "production_table"]
@@ -122,20 +122,8 @@ class LeptonProduction:
         el = np.asarray(lepton_ekin_gev, float)
         e = el if cr_ekin_gev_per_n is None else np.asarray(cr_ekin_gev_per_n, float)
         lo, hi = max(e[0], self.table.t_gev_per_n[0]), e[-1]
-        n = max(2, int(math.ceil(self.points_per_decade * math.log10(hi / lo))) + 1)
-        tf = np.geomspace(lo, hi, n)
-        dln = math.log(tf[1] / tf[0])
-        wq = np.full(n, dln) * tf
-        wq[0] *= 0.5
-        wq[-1] *= 0.5
-        # N(tf) = H @ N_grid: linear in ln T of N T^2.7
-        le = np.log(e)
-        i = np.clip(np.searchsorted(le, np.log(tf)) - 1, 0, e.size - 2)
-        w = (np.log(tf) - le[i]) / (le[i + 1] - le[i])
-        h = np.zeros((n, e.size))
-        rows = np.arange(n)
-        h[rows, i] = (1 - w) * (e[i] / tf) ** 2.7
-        h[rows, i + 1] += w * (e[i + 1] / tf) ** 2.7
+        tf, wq = log_trapezoid(lo, hi, self.points_per_decade)
+        h = power_law_interp_matrix(e, tf, 2.7)  # N(tf) = H @ N_grid: N T^2.7 linear in ln T
         out = {}
         for (proj, targ, lep), vals in self.table.blocks.items():
             sig = _interp2_log(self.table, vals, tf, el) * MB_CM2  # (n_fine, n_lep) cm^2/GeV
