@@ -78,7 +78,7 @@ def record(section: str, table: str) -> None:
     if header in text:
         start = text.index(header)
         nxt = text.find("\n## ", start + len(header))
-        text = text[:start] + body + (text[nxt + 1 :] if nxt != -1 else "")
+        text = text[:start] + body + ("\n" + text[nxt + 1 :] if nxt != -1 else "")
     else:
         text = text.rstrip("\n") + "\n\n" + body
     RESULTS.write_text(text)

@@ -6,8 +6,9 @@ secondary e- and e+, energy_refinement 3 -> 190 lepton energies), in fresh proce
 (best of 2):
 - the whole solve with leptons and without (the difference is the lepton propagation:
   three energy marches, the production matrices and the loss tables);
-- ``escapade.skymap(ds, (2, 20), nside)`` at nside 128 with pi0 + IC + bremsstrahlung
-  and with ``leptons=False`` (pi0 alone), warm (second call in the process);
+- ``escapade.skymap(ds, (2, 20), nside)`` at nside 128 with pi0 + IC + bremsstrahlung,
+  with the anisotropic IC (l <= 4, the default, and l <= 8) and with ``leptons=False``
+  (pi0 alone), warm (second call in the process);
 - ``ic_emissivity_band`` on the whole (R, z) grid (first call: the KN matrices).
 Usage: python benchmarks/bench_leptons.py
 """
@@ -64,6 +65,14 @@ def main() -> None:
                 "escapade.skymap(ds, (2.0, 20.0), 128)",
             ),
             (
+                "sky map nside 128, 2-20 GeV, pi0 + anisotropic IC (l <= 4) + brems",
+                "escapade.skymap(ds, (2.0, 20.0), 128, ic_anisotropic=True)",
+            ),
+            (
+                "sky map nside 128, 2-20 GeV, pi0 + anisotropic IC (l <= 8) + brems",
+                "escapade.skymap(ds, (2.0, 20.0), 128, ic_anisotropic=True, ic_lmax=8)",
+            ),
+            (
                 "sky map nside 128, 2-20 GeV, pi0 only (leptons=False)",
                 "escapade.skymap(ds, (2.0, 20.0), 128, leptons=False)",
             ),
@@ -76,7 +85,8 @@ def main() -> None:
         "190 lepton energies: energy_refinement 3). Solves: best of 2 fresh processes. "
         "Maps and IC emissivity: second (warm) call in a process; the first call also builds "
         "the Klein-Nishina matrices (3 ISRF black bodies), the bremsstrahlung matrix and the "
-        "fine gas table. Measured on 2 cores shared with another engineer's benchmarks."
+        "fine gas table; with the anisotropic IC also the ISRF's harmonic coefficients (two "
+        "emitting discs, 3-6 s each) and the kernel moments."
     )
     record(
         "Leptons: e-/e+ propagation and IC maps (bench_leptons.py)", "\n".join(rows) + "\n\n" + note

@@ -23,6 +23,7 @@ stderr, exit status 2, nothing written.
 
 from __future__ import annotations
 
+import argparse
 import math
 from pathlib import Path
 
@@ -238,6 +239,8 @@ def cmd_gamma(args) -> int:
 
     bands = parse_bands(args.bands)
     nside = _check_nside(args.nside)
+    if args.ic_lmax is not None and not 1 <= args.ic_lmax <= 16:
+        raise UserError(f"--ic-lmax {args.ic_lmax}: allowed 1 ... 16")
     _check_profile_args(args)
     outdir = Path(args.output)
     if outdir.exists() and not outdir.is_dir():
@@ -252,7 +255,14 @@ def cmd_gamma(args) -> int:
     tick = advance or (lambda: None)
     with ctx:
         for band in bands:
-            smap = skymap(ds, band, nside, model=args.model)
+            smap = skymap(
+                ds,
+                band,
+                nside,
+                model=args.model,
+                ic_anisotropic=args.ic_anisotropic,
+                ic_lmax=args.ic_lmax,
+            )
             tick()
             written += _write_fits_maps(smap, outdir, extra)
             tick()
@@ -278,6 +288,8 @@ def cmd_gamma(args) -> int:
                 )
                 lines.append(f"    components (ph cm^-2 s^-1): {parts}")
     what = "pi0, IC and bremsstrahlung" if "IC" in smap.maps else "pi0 decay only"
+    if smap.meta.get("ic_anisotropic"):
+        what += f"; anisotropic IC, l <= {smap.meta['ic_anisotropy_lmax']}"
     print(f"wrote {len(written)} files to {outdir}/ ({label}, nside {nside}, {what})")
     print("\n".join(lines))
     return 0
@@ -464,6 +476,19 @@ def register(subparsers) -> None:
         choices=["aafrag", "kamae2006"],
         default="aafrag",
         help="pi0 cross sections: AAfrag 2.02 + Kamae 2006 below (default) or Kamae 2006",
+    )
+    ga.add_argument(
+        "--ic-anisotropic",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="IC with the ISRF's angular distribution (Moskalenko & Strong 2000); default: "
+        "the solution's [leptons] ic_anisotropic",
+    )
+    ga.add_argument(
+        "--ic-lmax",
+        type=int,
+        default=None,
+        help="harmonic order of the anisotropic IC (1-16; default [leptons] ic_anisotropy_lmax)",
     )
     ga.set_defaults(func=cmd_gamma)
     _add_plot_options(subparsers)

@@ -311,6 +311,13 @@ class LeptonsConfig(_Section):
     energy_refinement: int = Field(
         3, ge=1, le=16, description="lepton energy steps per grid step (stiff losses: >= 3)"
     )
+    ic_anisotropic: bool = Field(
+        False,
+        description="IC maps with the ISRF's angular distribution (Moskalenko & Strong 2000)",
+    )
+    ic_anisotropy_lmax: int = Field(
+        4, ge=1, le=16, description="harmonic order of the anisotropic IC expansion"
+    )
 
     @model_validator(mode="after")
     def _breaks(self):

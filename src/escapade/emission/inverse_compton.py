@@ -11,8 +11,9 @@ photons of energy eps into eps1 at the rate
 
     G = 4 eps gamma / (m_e c^2),   q = eps1 / (G (gamma m_e c^2 - eps1)),   1/(4 gamma^2) <= q <= 1,
 
-the full Klein-Nishina result for gamma >> 1 (isotropic photons; the head-on
-anisotropic correction of e.g. Moskalenko & Strong 2000 is not included). For G << 1 it
+the full Klein-Nishina result for gamma >> 1 (isotropic photons; the anisotropic kernel and
+its use for the ISRF's angular distribution, Moskalenko & Strong 2000, are in
+:mod:`escapade.emission.ic_anisotropic`). For G << 1 it
 reduces to the Thomson-limit kernel (3 sigma_T c / (4 gamma^2 eps)) f(x), x = eps1 /
 (4 gamma^2 eps), f = 2 x ln x + x + 1 - 2 x^2 (BG70 eq. 2.42).
 

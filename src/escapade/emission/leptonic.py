@@ -8,6 +8,15 @@
   ISRF component (:mod:`escapade.leptons.fields`, model from the solution's ``[leptons]``
   section), summed with the components' dilution factors at (R, z).
 
+* Anisotropic IC (``[leptons] ic_anisotropic``, :func:`ic_anisotropy_harmonics_band`):
+  the dust and starlight photons arrive from the disc, so the emissivity depends on the
+  direction e of the emitted photon, j(e) = sum_lm Q_lm(R, z) Y_lm(e) with
+  Q_lm = a_lm (1 / 4 pi) int dgamma N int d eps n kappa_l (a_lm: the ISRF's harmonic
+  coefficients, :mod:`escapade.leptons.isrf_angular`; kappa_l: the Legendre moments of
+  the head-on kernel, :mod:`escapade.emission.ic_anisotropic`). The l = 0 term is the
+  isotropic j above; the maps add the l >= 1 terms along each line of sight
+  (Moskalenko & Strong 2000, ApJ 528, 357).
+
 Both need the e- and e+ densities of a solution run with ``[leptons] enabled = true``.
 The electron-energy integral is done on a fine grid (40 points per decade) onto which
 N(E) is interpolated linearly in ln E after weighting by E^3.2 (exact for that power law);
@@ -24,13 +33,15 @@ import xarray as xr
 
 from ..io import stored_config
 from .bremsstrahlung import bremsstrahlung_emissivity_matrix
-from .inverse_compton import ic_emissivity_matrix
+from .ic_anisotropic import kernel_legendre_moments
+from .inverse_compton import _eps_grid, blackbody_number_density, ic_emissivity_matrix
 from .quadrature import log_gauss_band, log_trapezoid, power_law_interp_matrix
 
 __all__ = [
     "LEPTONS",
     "bremsstrahlung_emissivity_band",
     "has_leptons",
+    "ic_anisotropy_harmonics_band",
     "ic_emissivity_band",
     "lepton_density",
 ]
@@ -149,3 +160,72 @@ def ic_emissivity_band(ds, band, density: xr.DataArray | None = None) -> xr.Data
         "isrf_model": isrf.name,
     }
     return total
+
+
+@lru_cache(maxsize=16)
+def _ic_moment_vectors(ekin_bytes: bytes, band: tuple, t_k: float, lmax: int) -> np.ndarray:
+    """(lmax + 1, n_ekin): (1 / 4 pi) int dE_g int dgamma int d eps n kappa_l (per N)."""
+    from ..constants import M_ELECTRON_GEV
+
+    ekin = np.frombuffer(ekin_bytes)
+    ef, w, h = _fine(ekin)
+    g = 1.0 + ef / M_ELECTRON_GEV
+    eg, we = log_gauss_band(band)
+    eps, weps = _eps_grid(t_k)
+    n_eps = blackbody_number_density(eps, t_k) * weps
+    m = np.zeros((lmax + 1, ef.size))
+    for e1, wgt in zip(eg, we, strict=True):
+        kap = kernel_legendre_moments(eps[:, None], g[None, :], e1, lmax)  # (L+1, n_eps, n_f)
+        m += wgt * np.einsum("e,lef->lf", n_eps, kap)
+    return (m * w[None, :]) @ h / _FOUR_PI
+
+
+def ic_anisotropy_harmonics_band(ds, band, lmax: int = 4, density=None) -> xr.DataArray:
+    """Q_lm(R, z), l = 1 ... lmax: the direction-dependent part of the IC emissivity.
+
+    j(e; R, z) = j_iso(R, z) + sum_{l >= 1, m} Q_lm(R, z) Y_lm(e) in ph cm^-3 s^-1 sr^-1
+    over ``band``, with e the direction of the emitted photon in the local frame (e_R,
+    e_phi, e_z) and Y_lm the cosine-type real harmonics of
+    :mod:`escapade.leptons.isrf_angular`. Dims (harmonic, r_kpc, z_kpc); the harmonic
+    coordinate holds "l,m" labels and the attrs ``l`` and ``m`` the integers.
+    """
+    from ..leptons.isrf_angular import EMITTERS, angular_coefficients, harmonic_pairs
+
+    isrf = _isrf_of(ds)
+    dens = lepton_density(ds if density is None else density).transpose(
+        "ekin_gev_per_n", "r_kpc", "z_kpc"
+    )
+    ekin = np.ascontiguousarray(dens["ekin_gev_per_n"].values, dtype=float)
+    r = dens["r_kpc"].values
+    z = dens["z_kpc"].values
+    rr, zz = np.meshgrid(r, z, indexing="ij")
+    dil = isrf.dilutions(rr, zz)
+    pairs = harmonic_pairs(int(lmax), lmin=1)
+    ells = np.array([p[0] for p in pairs])
+    out = np.zeros((len(pairs), r.size, z.size))
+    r_max = float(r.max())
+    h = float(np.abs(z).max())
+    band_t = tuple(float(b) for b in band)
+    for comp, d in zip(isrf.components, dil, strict=True):
+        if comp.emitter is None:
+            continue
+        vec = _ic_moment_vectors(ekin.tobytes(), band_t, float(comp.t_k), int(lmax))
+        lam = np.tensordot(vec, dens.values, axes=(1, 0)) * d  # (L+1, nr, nz)
+        a = angular_coefficients(EMITTERS[comp.emitter], int(lmax), r, z, r_max, h)
+        out += a[1:] * lam[ells]  # a[0] is a_00
+    labels = [f"{ell},{m}" for ell, m in pairs]
+    res = xr.DataArray(
+        out,
+        dims=("harmonic", "r_kpc", "z_kpc"),
+        coords={"harmonic": labels, "r_kpc": r, "z_kpc": z},
+    )
+    res.attrs = {
+        "units": "ph cm^-3 s^-1 sr^-1",
+        "long_name": "anisotropic inverse Compton emissivity: real-harmonic coefficients, l >= 1",
+        "band_gev": [float(band[0]), float(band[1])],
+        "isrf_model": isrf.name,
+        "l": ells.tolist(),
+        "m": [p[1] for p in pairs],
+        "lmax": int(lmax),
+    }
+    return res

@@ -36,6 +36,9 @@ black body of T_i times U_i / (a T_i^4)):
   & Gerhard 2016, ARA&A 54, 529, gives 2.6 +- 0.5 kpc), dust R_i = 4 kpc, both z_i = 2.5 kpc,
   capped at 25 U_sun. The profile parameters are not fitted to the GALPROP ISRF (which is
   not shipped); the IC emission of the inner Galaxy inherits this uncertainty.
+  For the anisotropic IC option (``[leptons] ic_anisotropic``) the dust and starlight
+  photons get the angular distribution of an emitting disc
+  (:mod:`escapade.leptons.isrf_angular`); the CMB stays isotropic.
 * ``"cmb"``: the CMB alone (analytic tests, and the dominant target above a few TeV).
 """
 
@@ -97,6 +100,9 @@ class GreyBody:
     r_scale_kpc: float = math.inf
     z_scale_kpc: float = math.inf
     cap: float = 25.0
+    emitter: str | None = None
+    """Emitting disc of the photons' angular distribution (keys of
+    :data:`escapade.leptons.isrf_angular.EMITTERS`); None: isotropic."""
 
     def dilution(self, r_kpc, z_kpc, sun_r_kpc: float) -> np.ndarray:
         """U / (a T^4) at (R, z)."""
@@ -137,8 +143,10 @@ def isrf_model(name: str, sun_r_kpc: float = 8.5) -> ISRF:
             name,
             (
                 cmb,
-                GreyBody("dust", 20.0, 0.4, r_scale_kpc=4.0, z_scale_kpc=2.5),
-                GreyBody("starlight", 5000.0, 0.3, r_scale_kpc=3.0, z_scale_kpc=2.5),
+                GreyBody("dust", 20.0, 0.4, r_scale_kpc=4.0, z_scale_kpc=2.5, emitter="dust"),
+                GreyBody(
+                    "starlight", 5000.0, 0.3, r_scale_kpc=3.0, z_scale_kpc=2.5, emitter="starlight"
+                ),
             ),
             sun_r_kpc,
         )

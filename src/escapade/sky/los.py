@@ -38,6 +38,13 @@ volume emissivity on the ISRF, :mod:`escapade.emission.leptonic`; the integrand 
 instead of q n_gas) and ``bremsstrahlung`` (per H atom, on all gas phases), with ``pi0``
 the sum of the phases and ``total`` = pi0 + IC + bremsstrahlung. Without leptons
 ``total`` is the pi0 sum, as before.
+
+Anisotropic IC (``[leptons] ic_anisotropic = true``): the IC integrand also depends on
+the direction of the emitted photon, j = j_iso + sum_{l>=1,m} Q_lm(R, z) N_lm
+P_l^m(mu) cos(m psi) with mu = -sin b (constant along a line of sight) and psi(s) its
+azimuth from e_R; each column Q_lm is integrated with the weight cos(m psi(s)) on a
+0.05 x 0.02 kpc table, then multiplied by N_lm P_l^m(mu). The mirror symmetry
+I(l, b) = I(-l, b) still holds.
 """
 
 from __future__ import annotations
@@ -215,12 +222,23 @@ def _pixel_plan(l_rad, b_rad, geom: Geometry, st: Stepping):
     }
 
 
-def _integrate_rows(plan, rows: np.ndarray, n_s: int, table: _Table, geom: Geometry, st: Stepping):
+def _integrate_rows(
+    plan,
+    rows: np.ndarray,
+    n_s: int,
+    table: _Table,
+    geom: Geometry,
+    st: Stepping,
+    ms: np.ndarray | None = None,
+):
     """Integrals for the pixels ``rows``, all sampled with ``n_s`` points (2-D layout).
 
     The bilinear table look-up of every sample is written as a sparse row of
     weights (4 corners x n_s samples per pixel); one CSR product with the table
-    then gives all components of all pixels.
+    then gives all components of all pixels. With ``ms`` (one azimuthal order m per
+    table column) column c is integrated with the weight cos(m psi(s)), psi the
+    azimuth of the photon's direction (towards the Sun) from e_R at the sample:
+    cos psi = (R_sun cos l - s cos b) / R(s).
     """
     f4 = np.float32
     m = plan["m"][rows]
@@ -250,6 +268,12 @@ def _integrate_rows(plan, rows: np.ndarray, n_s: int, table: _Table, geom: Geome
     r2 += rs * rs
     np.maximum(r2, f4(0.0), out=r2)
     fr = np.sqrt(r2, out=r2)
+    if ms is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cpsi = (
+                rs * plan["cl"][rows].astype(f4)[:, None] - s * plan["cb"][rows].astype(f4)[:, None]
+            ) / fr
+        cpsi = np.where(fr > f4(1e-6), np.clip(cpsi, f4(-1.0), f4(1.0)), f4(1.0))
     fr *= f4(1.0 / table.dr)
     fz = s * plan["sb"][rows].astype(f4)[:, None]
     fz += f4(table.h)
@@ -276,8 +300,18 @@ def _integrate_rows(plan, rows: np.ndarray, n_s: int, table: _Table, geom: Geome
     np.add(idx, table.n_z, out=ind[..., 2])
     np.add(idx, table.n_z + 1, out=ind[..., 3])
     indptr = np.arange(0, n * n_s * 4 + 1, n_s * 4, dtype=np.int64)
-    mat = sparse.csr_matrix((data.ravel(), ind.ravel(), indptr), shape=(n, table.values.shape[0]))
-    return np.asarray(mat @ table.values, dtype=np.float64)
+    shape = (n, table.values.shape[0])
+    if ms is None:
+        mat = sparse.csr_matrix((data.ravel(), ind.ravel(), indptr), shape=shape)
+        return np.asarray(mat @ table.values, dtype=np.float64)
+    out = np.zeros((n, table.values.shape[1]))
+    psi = np.arccos(cpsi)
+    for m in np.unique(ms):
+        cols = np.nonzero(ms == m)[0]
+        mod = data * np.cos(f4(m) * psi)[..., None] if m else data
+        mat = sparse.csr_matrix((mod.ravel(), ind.ravel(), indptr), shape=shape)
+        out[:, cols] = mat @ table.values[:, cols]
+    return out
 
 
 def los_integrate(
@@ -288,11 +322,14 @@ def los_integrate(
     stepping: Stepping | None = None,
     threads: int | None = None,
     chunk_samples: int = 250_000,
+    harmonic_m=None,
 ) -> np.ndarray:
     """int_0^{s_max} f(R(s), z(s)) ds (kpc x table units) along each (l, b).
 
     ``table_values`` (n_r, n_z, C): the integrand on a uniform table with R from 0 to
     R_max and z from -H to H (both ends included). Returns (n_directions, C).
+    ``harmonic_m`` (C integers): integrate column c times cos(m_c psi) instead (the
+    azimuthal factor of a direction-dependent emissivity, see :func:`_integrate_rows`).
     Pixels are grouped by their sample count (rounded up to a multiple of 8), so
     each group is integrated as one 2-D block.
     """
@@ -309,6 +346,9 @@ def los_integrate(
     if n == 0:
         return out
     plan = _pixel_plan(l_rad, b_rad, geom, st)
+    ms = None if harmonic_m is None else np.asarray(harmonic_m, int)
+    if ms is not None and ms.size != vals.shape[2]:
+        raise ValueError(f"harmonic_m has {ms.size} entries for {vals.shape[2]} table columns")
     n_s = (-(-plan["m"] // 8) * 8).astype(np.int64)
     order = np.argsort(n_s, kind="stable")
     sizes, starts = np.unique(n_s[order], return_index=True)
@@ -321,7 +361,7 @@ def los_integrate(
 
     def work(job):
         rows, size = job
-        out[rows] = _integrate_rows(plan, rows, size, table, geom, st)
+        out[rows] = _integrate_rows(plan, rows, size, table, geom, st, ms)
 
     if nthreads > 1 and len(jobs) > 1:
         with ThreadPoolExecutor(nthreads) as pool:
@@ -465,8 +505,50 @@ class SkyMap:
         return profile_of_map(self, **kwargs)
 
 
+def _ic_options(ds, ic_anisotropic, ic_lmax) -> tuple[bool, int]:
+    lep = _config(ds).get("leptons", {})
+    on = bool(lep.get("ic_anisotropic", False)) if ic_anisotropic is None else bool(ic_anisotropic)
+    lmax = int(lep.get("ic_anisotropy_lmax", 4)) if ic_lmax is None else int(ic_lmax)
+    if not 1 <= lmax <= 16:
+        raise ValueError(f"ic_anisotropy_lmax = {lmax}: allowed 1 ... 16")
+    return on, lmax
+
+
+def _ic_anisotropic_correction(ds, band, lmax, geom, st, lon_rad, lat_rad, threads):
+    """sum_{l >= 1, m} Y_lm-weighted line-of-sight integrals of Q_lm (kpc x emissivity)."""
+    from ..emission.leptonic import ic_anisotropy_harmonics_band
+    from ..leptons.isrf_angular import legendre_factor
+
+    qh = ic_anisotropy_harmonics_band(ds, band, lmax)
+    # the IC emissivity is smooth: a 0.05 x 0.02 kpc table (not the gas table's)
+    r = np.linspace(0.0, geom.r_max_kpc, int(math.ceil(geom.r_max_kpc / 0.05)) + 1)
+    z = np.linspace(-geom.h_kpc, geom.h_kpc, int(math.ceil(2 * geom.h_kpc / 0.02)) + 1)
+    wr = _linear_weights(qh["r_kpc"].values, r)
+    wz = _linear_weights(qh["z_kpc"].values, z)
+    tab = np.einsum("ri,pij,zj->rzp", wr, qh.values, wz, optimize=True)
+    vals = los_integrate(tab, geom, lon_rad, lat_rad, st, threads, harmonic_m=qh.attrs["m"])
+    mu_e = -np.sin(lat_rad)  # the photon travels from the sample to the Sun
+    corr = np.zeros(vals.shape[0])
+    for p, (ell, m) in enumerate(zip(qh.attrs["l"], qh.attrs["m"], strict=True)):
+        corr += legendre_factor(ell, m, mu_e) * vals[:, p]
+    return corr
+
+
 def _skymap_pixels(
-    ds, band, nside, pixels, *, gas, production, model, he_to_h, stepping, threads, leptons=None
+    ds,
+    band,
+    nside,
+    pixels,
+    *,
+    gas,
+    production,
+    model,
+    he_to_h,
+    stepping,
+    threads,
+    leptons=None,
+    ic_anisotropic=None,
+    ic_lmax=None,
 ):
     from ..emission.leptonic import (
         bremsstrahlung_emissivity_band,
@@ -492,6 +574,13 @@ def _skymap_pixels(
     uniq, inverse = _mirror_representatives(nside, pixels)
     lon, lat = healpix_to_lonlat(uniq, nside, order="ring")
     vals = los_integrate(table, geom, lon.to_value(u.rad), lat.to_value(u.rad), st, threads)
+    aniso, lmax = _ic_options(ds, ic_anisotropic, ic_lmax)
+    aniso = aniso and with_leptons
+    if aniso:
+        ic_col = len(PHASES) + LEPTONIC.index("IC")
+        vals[:, ic_col] += _ic_anisotropic_correction(
+            ds, band, lmax, geom, st, lon.to_value(u.rad), lat.to_value(u.rad), threads
+        )
     vals *= KPC_CM
     maps = {}
     names = list(PHASES) + (list(LEPTONIC) if with_leptons else [])
@@ -512,6 +601,10 @@ def _skymap_pixels(
         "r_sun_kpc": geom.r_sun_kpc,
         "x_co": str(gas.x_co),
     }
+    if with_leptons:
+        meta["ic_anisotropic"] = aniso
+        if aniso:
+            meta["ic_anisotropy_lmax"] = lmax
     return SkyMap(int(nside), (float(band[0]), float(band[1])), maps, meta=meta)
 
 
@@ -536,6 +629,8 @@ def skymap(
     stepping: Stepping | None = None,
     threads: int | None = None,
     leptons: bool | None = None,
+    ic_anisotropic: bool | None = None,
+    ic_lmax: int | None = None,
 ) -> SkyMap:
     """Full-sky intensity maps of ``band`` = (emin, emax) GeV from a solution.
 
@@ -543,7 +638,9 @@ def skymap(
     ph cm^-2 s^-1 sr^-1 integrated over the band; with ``leptons`` (default: when the
     solution has e- and e+) also IC, bremsstrahlung, pi0 and total = all three.
     ``ds`` must hold ``density`` (``escapade.solve(cfg, full=True)``). The gas model and
-    He/H come from the solution's config unless given.
+    He/H come from the solution's config unless given. ``ic_anisotropic`` / ``ic_lmax``
+    override ``[leptons] ic_anisotropic`` / ``ic_anisotropy_lmax``: IC with the ISRF's
+    angular distribution (Moskalenko & Strong 2000; see :mod:`escapade.emission.leptonic`).
     """
     return _skymap_pixels(
         ds,
@@ -557,6 +654,8 @@ def skymap(
         stepping=stepping,
         threads=threads,
         leptons=leptons,
+        ic_anisotropic=ic_anisotropic,
+        ic_lmax=ic_lmax,
     )
 
 
@@ -704,6 +803,8 @@ def longitude_profile(
             stepping=skymap_kwargs.get("stepping"),
             threads=skymap_kwargs.get("threads"),
             leptons=skymap_kwargs.get("leptons"),
+            ic_anisotropic=skymap_kwargs.get("ic_anisotropic"),
+            ic_lmax=skymap_kwargs.get("ic_lmax"),
         )
     return profile_of_map(smap, b_max_deg, l_bin_deg, mask=mask, exposure=exposure)
 
@@ -756,7 +857,13 @@ def write_healpix_fits(
         h["EMIN"] = (float(band[0]), "band lower edge [GeV]")
         h["EMAX"] = (float(band[1]), "band upper edge [GeV]")
     for k, v in (meta or {}).items():
-        key = {"pi0_model": "PI0MODEL", "he_to_h": "HE_TO_H", "r_sun_kpc": "RSUN_KPC"}.get(k)
+        key = {
+            "pi0_model": "PI0MODEL",
+            "he_to_h": "HE_TO_H",
+            "r_sun_kpc": "RSUN_KPC",
+            "ic_anisotropic": "ICANISO",
+            "ic_anisotropy_lmax": "ICLMAX",
+        }.get(k)
         if key and v is not None:
             h[key] = v
     if component in LEPTONIC or (meta or {}).get("process", "pi0") != "pi0":
