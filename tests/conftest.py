@@ -33,3 +33,16 @@ def small_config(**sections) -> escapade.Config:
 @pytest.fixture
 def repo() -> Path:
     return REPO
+
+
+@pytest.fixture(scope="session")
+def leptonic_solution():
+    """A small solution with e- and e+ (21 x 21 x 25, full density), shared by the IC tests."""
+    cfg = escapade.validate_config(
+        {
+            "grid": {"nr": 21, "nz": 21, "n_ekin": 25},
+            "diffusion": {"d0_cm2_s": 1.25e28},
+            "leptons": {"enabled": True},
+        }
+    )
+    return escapade.solve(cfg, full=True)

@@ -186,18 +186,6 @@ def test_los_harmonic_integrals_against_brute_force():
         )
 
 
-@pytest.fixture(scope="module")
-def leptonic_solution():
-    cfg = validate_config(
-        {
-            "grid": {"nr": 21, "nz": 21, "n_ekin": 25},
-            "diffusion": {"d0_cm2_s": 1.25e28},
-            "leptons": {"enabled": True},
-        }
-    )
-    return escapade.solve(cfg, full=True)
-
-
 def test_monopole_is_the_isotropic_emissivity(leptonic_solution):
     from escapade.emission.leptonic import _ic_moment_vectors, _ic_vectors
 

@@ -8,8 +8,6 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-import escapade
-from escapade.config import validate_config
 from escapade.constants import M_ELECTRON_GEV
 from escapade.emission.bremsstrahlung import (
     RADIATION_LENGTH_G_CM2,
@@ -70,18 +68,6 @@ def test_bremsstrahlung_loss_is_the_cross_section_moment():
     # and ~ E c rho / X0 (the 1/9 term adds 1-2 %)
     x0_rate = 2.99792458e10 * e_tot * TSAI["H"][3] / 6.02214076e23 / RADIATION_LENGTH_G_CM2["H"]
     assert 1.0 < bremsstrahlung_loss_rate_gev_s(e_kin, 1.0, 0.0) / x0_rate < 1.03
-
-
-@pytest.fixture(scope="module")
-def leptonic_solution():
-    cfg = validate_config(
-        {
-            "grid": {"nr": 21, "nz": 21, "n_ekin": 25},
-            "diffusion": {"d0_cm2_s": 1.25e28},
-            "leptons": {"enabled": True},
-        }
-    )
-    return escapade.solve(cfg, full=True)
 
 
 def test_skymap_components_add_up(leptonic_solution):

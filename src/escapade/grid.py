@@ -141,3 +141,17 @@ class Grid:
         with np.errstate(invalid="ignore", divide="ignore"):
             out = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
         return out
+
+
+def linear_interp_matrix(grid, x) -> np.ndarray:
+    """Dense (len(x), len(grid)) matrix of linear interpolation from the increasing nodes
+    ``grid`` to the points ``x`` (clamped to the end values outside the grid)."""
+    g = np.asarray(grid, float)
+    x = np.clip(np.asarray(x, float), g[0], g[-1])
+    i = np.clip(np.searchsorted(g, x, side="right") - 1, 0, g.size - 2)
+    w = (x - g[i]) / (g[i + 1] - g[i])
+    m = np.zeros((x.size, g.size))
+    rows = np.arange(x.size)
+    m[rows, i] = 1.0 - w
+    m[rows, i + 1] += w
+    return m

@@ -57,6 +57,8 @@ from functools import lru_cache
 import numpy as np
 from scipy.special import lpmv
 
+from ..grid import linear_interp_matrix
+
 __all__ = [
     "EMITTERS",
     "EmittingDisk",
@@ -224,22 +226,10 @@ def angular_coefficients(
     r = np.asarray(r_kpc, float)
     z = np.asarray(z_kpc, float)
     rn, zn, tab = _table(disk, int(lmax), float(r_max_kpc), float(max(h_kpc, np.abs(z).max())))
-    wr = _interp_matrix(rn, r)
-    wz = _interp_matrix(zn, np.abs(z))
+    wr = linear_interp_matrix(rn, r)
+    wz = linear_interp_matrix(zn, np.abs(z))
     a = np.einsum("ri,pij,zj->prz", wr, tab, wz)
     parity = np.array([(-1.0) ** (ell + m) for ell, m in harmonic_pairs(int(lmax))])
     neg = z < 0
     a[:, :, neg] *= parity[:, None, None]
     return a
-
-
-def _interp_matrix(grid: np.ndarray, x: np.ndarray) -> np.ndarray:
-    g = np.asarray(grid, float)
-    x = np.clip(np.asarray(x, float), g[0], g[-1])
-    i = np.clip(np.searchsorted(g, x, side="right") - 1, 0, g.size - 2)
-    w = (x - g[i]) / (g[i + 1] - g[i])
-    m = np.zeros((x.size, g.size))
-    rows = np.arange(x.size)
-    m[rows, i] = 1.0 - w
-    m[rows, i + 1] += w
-    return m

@@ -65,6 +65,7 @@ from scipy import sparse
 
 from ..constants import KPC_CM
 from ..galaxy.gas import AnalyticGas
+from ..grid import linear_interp_matrix
 from ..io import stored_config
 
 __all__ = [
@@ -375,19 +376,6 @@ def los_integrate(
 # --------------------------------------------------------------------------- integrand
 
 
-def _linear_weights(grid: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Dense (len(x), len(grid)) linear-interpolation matrix (clamped at the ends)."""
-    g = np.asarray(grid, float)
-    x = np.clip(np.asarray(x, float), g[0], g[-1])
-    i = np.clip(np.searchsorted(g, x, side="right") - 1, 0, g.size - 2)
-    w = (x - g[i]) / (g[i + 1] - g[i])
-    m = np.zeros((x.size, g.size))
-    rows = np.arange(x.size)
-    m[rows, i] = 1.0 - w
-    m[rows, i + 1] += w
-    return m
-
-
 def _table_axes(geom: Geometry, st: Stepping):
     n_r = int(math.ceil(geom.r_max_kpc / st.table_dr_kpc)) + 1
     n_z = int(math.ceil(2 * geom.h_kpc / st.table_dz_kpc)) + 1
@@ -414,8 +402,8 @@ def integrand_table(
     st = stepping or Stepping()
     r, z = _table_axes(geom, st)
     q = q_rz.transpose("r_kpc", "z_kpc")
-    wr = _linear_weights(q["r_kpc"].values, r)
-    wz = _linear_weights(q["z_kpc"].values, z)
+    wr = linear_interp_matrix(q["r_kpc"].values, r)
+    wz = linear_interp_matrix(q["z_kpc"].values, z)
     qt = wr @ np.asarray(q.values, float) @ wz.T
     return qt[:, :, None] * _gas_table(gas, geom, st)
 
@@ -523,8 +511,8 @@ def _ic_anisotropic_correction(ds, band, lmax, geom, st, lon_rad, lat_rad, threa
     # the IC emissivity is smooth: a 0.05 x 0.02 kpc table (not the gas table's)
     r = np.linspace(0.0, geom.r_max_kpc, int(math.ceil(geom.r_max_kpc / 0.05)) + 1)
     z = np.linspace(-geom.h_kpc, geom.h_kpc, int(math.ceil(2 * geom.h_kpc / 0.02)) + 1)
-    wr = _linear_weights(qh["r_kpc"].values, r)
-    wz = _linear_weights(qh["z_kpc"].values, z)
+    wr = linear_interp_matrix(qh["r_kpc"].values, r)
+    wz = linear_interp_matrix(qh["z_kpc"].values, z)
     tab = np.einsum("ri,pij,zj->rzp", wr, qh.values, wz, optimize=True)
     vals = los_integrate(tab, geom, lon_rad, lat_rad, st, threads, harmonic_m=qh.attrs["m"])
     mu_e = -np.sin(lat_rad)  # the photon travels from the sample to the Sun
@@ -612,8 +600,8 @@ def _volume_table(j_rz: xr.DataArray, geom: Geometry, st: Stepping) -> np.ndarra
     """A volume emissivity j(R, z) on the fine table (bilinear), (n_r, n_z)."""
     r, z = _table_axes(geom, st)
     j = j_rz.transpose("r_kpc", "z_kpc")
-    wr = _linear_weights(j["r_kpc"].values, r)
-    wz = _linear_weights(j["z_kpc"].values, z)
+    wr = linear_interp_matrix(j["r_kpc"].values, r)
+    wz = linear_interp_matrix(j["z_kpc"].values, z)
     return wr @ np.asarray(j.values, float) @ wz.T
 
 
