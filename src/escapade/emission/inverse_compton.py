@@ -51,6 +51,7 @@ __all__ = [
     "SIGMA_T_CM2",
     "blackbody_number_density",
     "blackbody_energy_density_gev_cm3",
+    "blackbody_eps_grid",
     "ic_kernel",
     "ic_loss_rate_gev_s",
     "ic_emissivity_matrix",
@@ -96,7 +97,7 @@ def ic_kernel(eps_gev, gamma, eps1_gev):
     return np.where(ok, np.maximum(val, 0.0), 0.0)
 
 
-def _eps_grid(t_k: float, n: int = 96):
+def blackbody_eps_grid(t_k: float, n: int = 96):
     """Log grid of target-photon energies covering a black body, with ln-trapezoid weights."""
     kt = K_BOLTZMANN_GEV_K * t_k
     eps = np.geomspace(1e-4 * kt, 40.0 * kt, n)
@@ -113,7 +114,7 @@ def ic_loss_rate_gev_s(ekin_gev, t_k: float, dilution: float = 1.0, n_q: int = 4
     """
     e = np.atleast_1d(np.asarray(ekin_gev, float))
     g = 1.0 + e / M_ELECTRON_GEV
-    eps, weps = _eps_grid(t_k)
+    eps, weps = blackbody_eps_grid(t_k)
     n_eps = blackbody_number_density(eps, t_k, dilution)
     out = np.zeros(e.size)
     # integrate over q in [1/(4 g^2), 1] (eps1 = G q E / (1 + G q)) by Gauss-Legendre in q:
@@ -164,7 +165,7 @@ def ic_emissivity_matrix(ekin_fine_gev, weights, egamma_gev, t_k: float, dilutio
     e = np.asarray(ekin_fine_gev, float)
     g = 1.0 + e / M_ELECTRON_GEV
     eg = np.atleast_1d(np.asarray(egamma_gev, float))
-    eps, weps = _eps_grid(t_k)
+    eps, weps = blackbody_eps_grid(t_k)
     n_eps = blackbody_number_density(eps, t_k, dilution) * weps  # photons per cm^3 per node
     m = np.zeros((eg.size, e.size))
     for j, e1 in enumerate(eg):

@@ -31,10 +31,11 @@ from functools import lru_cache
 import numpy as np
 import xarray as xr
 
+from ..constants import M_ELECTRON_GEV
 from ..io import stored_config
 from .bremsstrahlung import bremsstrahlung_emissivity_matrix
 from .ic_anisotropic import kernel_legendre_moments
-from .inverse_compton import _eps_grid, blackbody_number_density, ic_emissivity_matrix
+from .inverse_compton import blackbody_eps_grid, blackbody_number_density, ic_emissivity_matrix
 from .quadrature import log_gauss_band, log_trapezoid, power_law_interp_matrix
 
 __all__ = [
@@ -165,13 +166,11 @@ def ic_emissivity_band(ds, band, density: xr.DataArray | None = None) -> xr.Data
 @lru_cache(maxsize=16)
 def _ic_moment_vectors(ekin_bytes: bytes, band: tuple, t_k: float, lmax: int) -> np.ndarray:
     """(lmax + 1, n_ekin): (1 / 4 pi) int dE_g int dgamma int d eps n kappa_l (per N)."""
-    from ..constants import M_ELECTRON_GEV
-
     ekin = np.frombuffer(ekin_bytes)
     ef, w, h = _fine(ekin)
     g = 1.0 + ef / M_ELECTRON_GEV
     eg, we = log_gauss_band(band)
-    eps, weps = _eps_grid(t_k)
+    eps, weps = blackbody_eps_grid(t_k)
     n_eps = blackbody_number_density(eps, t_k) * weps
     m = np.zeros((lmax + 1, ef.size))
     for e1, wgt in zip(eg, we, strict=True):
@@ -180,7 +179,7 @@ def _ic_moment_vectors(ekin_bytes: bytes, band: tuple, t_k: float, lmax: int) ->
     return (m * w[None, :]) @ h / _FOUR_PI
 
 
-def ic_anisotropy_harmonics_band(ds, band, lmax: int = 4, density=None) -> xr.DataArray:
+def ic_anisotropy_harmonics_band(ds, band, lmax: int = 4) -> xr.DataArray:
     """Q_lm(R, z), l = 1 ... lmax: the direction-dependent part of the IC emissivity.
 
     j(e; R, z) = j_iso(R, z) + sum_{l >= 1, m} Q_lm(R, z) Y_lm(e) in ph cm^-3 s^-1 sr^-1
@@ -192,9 +191,7 @@ def ic_anisotropy_harmonics_band(ds, band, lmax: int = 4, density=None) -> xr.Da
     from ..leptons.isrf_angular import EMITTERS, angular_coefficients, harmonic_pairs
 
     isrf = _isrf_of(ds)
-    dens = lepton_density(ds if density is None else density).transpose(
-        "ekin_gev_per_n", "r_kpc", "z_kpc"
-    )
+    dens = lepton_density(ds).transpose("ekin_gev_per_n", "r_kpc", "z_kpc")
     ekin = np.ascontiguousarray(dens["ekin_gev_per_n"].values, dtype=float)
     r = dens["r_kpc"].values
     z = dens["z_kpc"].values

@@ -52,7 +52,7 @@ from __future__ import annotations
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -376,6 +376,19 @@ def los_integrate(
 # --------------------------------------------------------------------------- integrand
 
 
+IC_TABLE_DR_KPC = 0.05
+IC_TABLE_DZ_KPC = 0.02
+"""Table steps of the anisotropic IC harmonics: the IC emissivity is smooth, so they are
+coarser than the gas table's (:class:`Stepping`)."""
+
+
+def _resample(values, r_src, z_src, r, z) -> np.ndarray:
+    """Bilinear resampling of (..., n_r_src, n_z_src) onto the axes ``r`` x ``z``."""
+    wr = linear_interp_matrix(r_src, r)
+    wz = linear_interp_matrix(z_src, z)
+    return wr @ np.asarray(values, float) @ wz.T
+
+
 def _table_axes(geom: Geometry, st: Stepping):
     n_r = int(math.ceil(geom.r_max_kpc / st.table_dr_kpc)) + 1
     n_z = int(math.ceil(2 * geom.h_kpc / st.table_dz_kpc)) + 1
@@ -402,9 +415,7 @@ def integrand_table(
     st = stepping or Stepping()
     r, z = _table_axes(geom, st)
     q = q_rz.transpose("r_kpc", "z_kpc")
-    wr = linear_interp_matrix(q["r_kpc"].values, r)
-    wz = linear_interp_matrix(q["z_kpc"].values, z)
-    qt = wr @ np.asarray(q.values, float) @ wz.T
+    qt = _resample(q.values, q["r_kpc"].values, q["z_kpc"].values, r, z)
     return qt[:, :, None] * _gas_table(gas, geom, st)
 
 
@@ -496,7 +507,10 @@ class SkyMap:
 def _ic_options(ds, ic_anisotropic, ic_lmax) -> tuple[bool, int]:
     lep = _config(ds).get("leptons", {})
     on = bool(lep.get("ic_anisotropic", False)) if ic_anisotropic is None else bool(ic_anisotropic)
-    lmax = int(lep.get("ic_anisotropy_lmax", 4)) if ic_lmax is None else int(ic_lmax)
+    from ..config import LeptonsConfig
+
+    default = LeptonsConfig.model_fields["ic_anisotropy_lmax"].default
+    lmax = int(lep.get("ic_anisotropy_lmax", default)) if ic_lmax is None else int(ic_lmax)
     if not 1 <= lmax <= 16:
         raise ValueError(f"ic_anisotropy_lmax = {lmax}: allowed 1 ... 16")
     return on, lmax
@@ -508,12 +522,9 @@ def _ic_anisotropic_correction(ds, band, lmax, geom, st, lon_rad, lat_rad, threa
     from ..leptons.isrf_angular import legendre_factor
 
     qh = ic_anisotropy_harmonics_band(ds, band, lmax)
-    # the IC emissivity is smooth: a 0.05 x 0.02 kpc table (not the gas table's)
-    r = np.linspace(0.0, geom.r_max_kpc, int(math.ceil(geom.r_max_kpc / 0.05)) + 1)
-    z = np.linspace(-geom.h_kpc, geom.h_kpc, int(math.ceil(2 * geom.h_kpc / 0.02)) + 1)
-    wr = linear_interp_matrix(qh["r_kpc"].values, r)
-    wz = linear_interp_matrix(qh["z_kpc"].values, z)
-    tab = np.einsum("ri,pij,zj->rzp", wr, qh.values, wz, optimize=True)
+    st_ic = replace(st, table_dr_kpc=IC_TABLE_DR_KPC, table_dz_kpc=IC_TABLE_DZ_KPC)
+    r, z = _table_axes(geom, st_ic)
+    tab = np.moveaxis(_resample(qh.values, qh["r_kpc"].values, qh["z_kpc"].values, r, z), 0, -1)
     vals = los_integrate(tab, geom, lon_rad, lat_rad, st, threads, harmonic_m=qh.attrs["m"])
     mu_e = -np.sin(lat_rad)  # the photon travels from the sample to the Sun
     corr = np.zeros(vals.shape[0])
@@ -600,9 +611,7 @@ def _volume_table(j_rz: xr.DataArray, geom: Geometry, st: Stepping) -> np.ndarra
     """A volume emissivity j(R, z) on the fine table (bilinear), (n_r, n_z)."""
     r, z = _table_axes(geom, st)
     j = j_rz.transpose("r_kpc", "z_kpc")
-    wr = linear_interp_matrix(j["r_kpc"].values, r)
-    wz = linear_interp_matrix(j["z_kpc"].values, z)
-    return wr @ np.asarray(j.values, float) @ wz.T
+    return _resample(j.values, j["r_kpc"].values, j["z_kpc"].values, r, z)
 
 
 def skymap(

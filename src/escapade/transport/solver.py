@@ -372,12 +372,13 @@ def march_coupled(
 
     def factorize(stride):
         """LU of every ``stride``-th plane (and the top one); plane k uses the next one up."""
-        at = sorted({min(stride * -(-k // stride), ne - 1) for k in range(ne)})
+        owner = [min(stride * -(-k // stride), ne - 1) for k in range(ne)]
+        at = sorted(set(owner))
         # SuperLU releases the GIL: factorise the energy blocks on all cores
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             made = dict(zip(at, pool.map(lambda j: spla.splu(mats[j], **SPLU), at), strict=True))
         solver.stats.factorizations += len(made)
-        return [made[min(stride * -(-k // stride), ne - 1)] for k in range(ne)]
+        return [made[j] for j in owner]
 
     # Plane factorisations are kept and shared between the species of one group on one grid
     # (at the same energy per nucleon their blocks differ by the rigidity and the
