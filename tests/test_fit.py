@@ -4,6 +4,7 @@ the valid choices; the CLI writes the best-fit config, fit.json and the figure."
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 
 import numpy as np
@@ -237,6 +238,8 @@ def test_cli_end_to_end_writes_three_files_and_the_best_fit_reruns(tmp_path, cap
     cap = capsys.readouterr()
     assert "converged" in cap.out and "wrote" in cap.out
     assert "solve 1" in cap.err and "chi2 evaluations" in cap.err  # the progress lines
+    # as log lines (stderr is not a terminal here): one per solve, with the time so far
+    assert re.search(r"^escapade \d\d:\d\d:\d\d INFO fit: solve 1 \(start, ", cap.err, re.M)
     best, js, fig = out / "best_fit.toml", out / "fit.json", out / "fit.png"
     assert best.stat().st_size > 0 and fig.stat().st_size > 10_000
     rec = json.loads(js.read_text())

@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 
 import pytest
 
@@ -10,9 +11,26 @@ from escapade.cli import main
 pytestmark = pytest.mark.slow
 
 
-def test_reproduce_fast(tmp_path):
+def test_reproduce_fast(tmp_path, capsys):
     out = tmp_path / "results"
     assert main(["reproduce", "--fast", "--out", str(out)]) == 0
+    # stderr is not a terminal here: one log line per stage, in order (cli_logging)
+    err = capsys.readouterr().err
+    stages = [
+        "INFO reproduce: letter era started: 8 values of tau",
+        "INFO scan: started: 8 points",
+        "INFO scan: point ",
+        "INFO reproduce: letter era finished: 8 of 8 values of tau ok",
+        "INFO reproduce: modern era started: 2 values of tau",
+        "INFO reproduce: modern era finished: 2 of 2",
+        "INFO reproduce: figures written",
+        "INFO reproduce: report written",
+    ]
+    at = [err.find(stage) for stage in stages]
+    assert -1 not in at and at == sorted(at), err
+    assert (
+        len(re.findall(r"INFO scan: point \d/8 \(diffusion.tau=.*\) done in .*; \d left", err)) == 8
+    )
     for name in ("fig1_emissivity", "fig2_longitude_profile", "fig3_anisotropy", "bc", "pbar_p"):
         for ext in ("png", "pdf"):
             assert (out / "figures" / f"{name}.{ext}").stat().st_size > 1000

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from .cli_logging import add_verbosity_arguments, logging_to_stderr, progress_bar
 
 EXIT_USAGE = 2
 
@@ -47,25 +48,6 @@ def _user_errors():
     )
 
 
-def _progress_factory(total: int, label: str):
-    """A rich progress bar on a terminal, nothing otherwise. Returns (context, advance)."""
-    if not sys.stderr.isatty():
-        import contextlib
-
-        return contextlib.nullcontext(), None
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    prog = Progress(
-        TextColumn(label),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        transient=True,
-    )
-    task = prog.add_task(label, total=total)
-    return prog, lambda: prog.advance(task)
-
-
 def cmd_run(args) -> int:
     from .config import load_config
     from .io import write_solution
@@ -77,7 +59,7 @@ def cmd_run(args) -> int:
         raise UserError(f"output {str(out)!r} is a directory; give a file name such as out.nc")
     model = Model.from_config(cfg)
     total = len(model.species) * model.grid.n_ekin
-    ctx, advance = _progress_factory(total, "propagating")
+    ctx, advance = progress_bar(total, "propagating")
     with ctx:
         ds = model.solve(full=args.full, progress=advance)
     write_solution(ds, out)
@@ -186,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--full", action="store_true", help="also store the density on the whole (R, z) grid"
     )
+    add_verbosity_arguments(r)
     r.set_defaults(func=cmd_run)
     i = sub.add_parser("info", help="print a summary of a solution file")
     i.add_argument("solution", help="netCDF file written by 'escapade run'")
@@ -243,7 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_on_sigterm)
     try:
-        return args.func(args)
+        with logging_to_stderr(getattr(args, "verbosity", 0)):
+            return args.func(args)
     except _user_errors() as exc:
         print(f"escapade: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

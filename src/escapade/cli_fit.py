@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from .cli import UserError
+from .cli_logging import add_verbosity_arguments
 
 EXIT_NOT_CONVERGED = 1
 
@@ -198,29 +199,6 @@ def options_from_words(words: list[str]) -> dict:
         raise FitError(str(exc)) from None
 
 
-def _progress_printer():
-    """Lines on stderr; on a terminal one line that is rewritten."""
-    if sys.stderr.isatty():
-        width = [0]
-
-        def show(line: str) -> None:
-            text = f"fitting: {line}"
-            pad = max(0, width[0] - len(text))
-            width[0] = len(text)
-            print(f"\r{text}{' ' * pad}", end="", file=sys.stderr, flush=True)
-
-        def done() -> None:
-            if width[0]:
-                print(file=sys.stderr)
-
-        return show, done
-
-    def show_line(line: str) -> None:
-        print(f"fitting: {line}", file=sys.stderr, flush=True)
-
-    return show_line, lambda: None
-
-
 def cmd_fit(args) -> int:
     from .config import load_config
     from .fit.fit import FitError, fit
@@ -233,16 +211,10 @@ def cmd_fit(args) -> int:
     if out.exists() and not out.is_dir():
         raise UserError(f"output {str(out)!r} is a file; give a folder such as fit/")
     cfg = load_config(args.config)
-    show, done = _progress_printer()
     try:
-        res = fit(cfg, progress=show, **opts)
+        res = fit(cfg, **opts)  # one log line per solve (escapade.cli_logging)
     except FitError as exc:
-        done()
         raise UserError(str(exc)) from None
-    except BaseException:
-        done()
-        raise
-    done()
     paths = res.write(out)
     print(res.summary())
     print(f"wrote {paths['config']}, {paths['json']}, {paths['figure']}")
@@ -266,5 +238,6 @@ def register(subparsers) -> argparse.ArgumentParser:
     )
     s.add_argument("config", help="TOML configuration file (the start of the fit)")
     add_arguments(s)
+    add_verbosity_arguments(s)
     s.set_defaults(func=cmd_fit)
     return s

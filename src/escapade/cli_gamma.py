@@ -24,12 +24,17 @@ stderr, exit status 2, nothing written.
 from __future__ import annotations
 
 import argparse
+import logging
 import math
+import time
 from pathlib import Path
 
 import numpy as np
 
-from .cli import UserError, _progress_factory
+from .cli import UserError
+from .cli_logging import add_verbosity_arguments, progress_bar
+
+log = logging.getLogger(__name__)
 
 BAND_FORM = "EMIN:EMAX[,EMIN:EMAX...] in GeV with 0 < EMIN < EMAX, e.g. 1.104:1.442,2:20"
 NSIDE_MAX = 4096
@@ -251,10 +256,12 @@ def cmd_gamma(args) -> int:
     extra["BMAXPROF"] = float(args.bmax)
     written = []
     lines = []
-    ctx, advance = _progress_factory(3 * len(bands), "gamma-ray maps")
+    ctx, advance = progress_bar(3 * len(bands), "gamma-ray maps")
     tick = advance or (lambda: None)
     with ctx:
-        for band in bands:
+        for k, band in enumerate(bands):
+            t0 = time.perf_counter()
+            log.info("band %g-%g GeV: sky maps started (nside %d)", band[0], band[1], nside)
             smap = skymap(
                 ds,
                 band,
@@ -272,6 +279,14 @@ def cmd_gamma(args) -> int:
                 written.append(_lepton_emissivity_table(ds, band, outdir, label, q_sun))
             written.append(_profile_table(smap, args.bmax, args.lbin, args.mask, outdir, label))
             tick()
+            log.info(
+                "band %g-%g GeV done (%.0f s), %d of %d left",
+                band[0],
+                band[1],
+                time.perf_counter() - t0,
+                len(bands) - k - 1,
+                len(bands),
+            )
             ref = local_emissivity_casandjian2015(band)
             cmp = (
                 f"; Casandjian 2015 local HI: {ref[0]:.3e}, ratio {q_sun / ref[0]:.2f}"
@@ -490,5 +505,6 @@ def register(subparsers) -> None:
         default=None,
         help="harmonic order of the anisotropic IC (1-16; default [leptons] ic_anisotropy_lmax)",
     )
+    add_verbosity_arguments(ga)
     ga.set_defaults(func=cmd_gamma)
     _add_plot_options(subparsers)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .cli_logging import add_verbosity_arguments
+
 
 def cmd_reproduce(args) -> int:
     from .reproduce import reproduce
@@ -25,4 +27,5 @@ def register(sub) -> None:
     p.add_argument("--fast", action="store_true", help="coarse grid, Z <= 8: a quick look")
     p.add_argument("--no-modern", action="store_true", help="skip the AMS-02-era section")
     p.add_argument("--scheduler", default=None, help="dask scheduler address (default: local)")
+    add_verbosity_arguments(p)
     p.set_defaults(func=cmd_reproduce)

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .cli import UserError
+from .cli_logging import add_verbosity_arguments
 
 FIT_MISSING = "fitting at scan points needs the fit module (issue 4)"
 EXIT_POINTS_FAILED = 1
@@ -112,7 +113,7 @@ def cmd_scan(args) -> int:
             client=args.scheduler,
             output=out,
             workers=args.workers,
-            progress=True,
+            progress=args.verbosity >= 0,
             keep_fields=args.full_fields,
             evaluate=evaluate,
         )
@@ -195,5 +196,6 @@ def register(subparsers) -> argparse.ArgumentParser:
         help="fit at every point instead of just solving; the rest of the line is passed to the "
         "fit (give it last)",
     )
+    add_verbosity_arguments(s)
     s.set_defaults(func=cmd_scan)
     return s

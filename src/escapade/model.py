@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,6 +45,8 @@ from .transport.solver import MarchResult, ReusingSolver, SolveStats, SpeciesPro
 
 if TYPE_CHECKING:
     from .leptons import LeptonLosses
+
+log = logging.getLogger(__name__)
 
 LEPTON_PARTICLES: dict[str, Nuclide] = {
     name: Nuclide(name, 1, 1, M_ELECTRON_GEV) for name in ("e-", "e+")
@@ -138,6 +141,7 @@ class Model:
     @classmethod
     def from_config(cls, cfg: Config) -> Model:
         check_memory(cfg)
+        t0 = time.perf_counter()
         g = cfg.grid
         grid = Grid.build(
             cfg.galaxy.r_max_kpc,
@@ -182,7 +186,7 @@ class Model:
         shape = sources.on_grid(grid)
         pbar = nuclide("pbar") if sp.antiprotons and "1H" in network.species else None
         lepton_losses = build_lepton_losses(cfg) if cfg.leptons.enabled else None
-        return cls(
+        model = cls(
             cfg,
             grid,
             gas,
@@ -197,6 +201,15 @@ class Model:
             reacc,
             lepton_losses=lepton_losses,
         )
+        log.info(
+            "model built: %d nuclear species on a %d x %d x %d (R, z, E) grid (%.1f s)",
+            len(species),
+            grid.nr,
+            grid.nz,
+            grid.n_ekin,
+            time.perf_counter() - t0,
+        )
+        return model
 
     def updated(self, cfg: Config) -> Model:
         """A model for ``cfg`` that reuses what does not change (for fits and scans).
@@ -360,6 +373,7 @@ class Model:
         scheme = self.cfg.solver.energy_scheme
         with threadpool_limits(1):
             for nuc in self.species:
+                log.debug("solving %s", nuc.name)
                 out[nuc.name] = march(self.grid, self.problem(nuc, out), scheme, solver, progress)
             # second pass for channels from a species solved after its daughter
             # (p p -> d pi+: 1H -> 2H) and everything those daughters feed
@@ -369,8 +383,10 @@ class Model:
                     out[nuc.name] = march(self.grid, self.problem(nuc, out), scheme, solver)
                     dirty.add(nuc.name)
             if self.pbar is not None:
+                log.debug("solving pbar")
                 out["pbar"] = self.solve_antiprotons(out, scheme, solver, progress)
             if self.lepton_losses is not None:
+                log.debug("solving e-, e+")
                 out.update(self.solve_leptons(out, scheme, solver, progress))
         return out
 
@@ -575,6 +591,10 @@ class Model:
         import xarray as xr
 
         t0 = time.perf_counter()
+        extra = (" + pbar" if self.pbar is not None else "") + (
+            " + e-, e+" if self.lepton_losses is not None else ""
+        )
+        log.info("solve started: %d nuclear species%s", len(self.species), extra)
         results = self.solve_species(progress)
         scale = self.normalisation(results)
         g = self.grid
@@ -718,6 +738,7 @@ class Model:
         )
         if lepton_parts:
             ds.attrs["electron_source_normalisation"] = scale_e
+        log.info("solve finished: %d species in %.1f s", len(names), ds.attrs["run_seconds"])
         return ds
 
     def _combine_leptons(self, results, scale: float, scale_e: float) -> dict[str, np.ndarray]:

@@ -25,6 +25,7 @@ each of the letter's claims whether these numbers support it.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass
 from importlib import resources
@@ -43,6 +44,8 @@ GAMMA_BAND = (2.0, 20.0)
 PHI_GV = 0.6
 PHI_PRIOR_GV = 0.2
 FIG1_BAND = (0.1, 100.0)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -233,7 +236,16 @@ def run_era(settings: Settings, era: str, taus, outdir: Path, client=None) -> xr
     from .scan import scan
 
     fn = _evaluate_letter if era == "letter" else _evaluate_modern
-    return scan(
+    data = LETTER_DATA if era == "letter" else MODERN_DATA
+    t0 = time.perf_counter()
+    log.info(
+        "%s era started: %d values of tau, each a fit to %s and a gamma-ray sky (%s)",
+        era,
+        len(taus),
+        ", ".join(data),
+        settings.label,
+    )
+    ds = scan(
         base_config(settings),
         {"diffusion.tau": list(taus)},
         client=client,
@@ -244,6 +256,14 @@ def run_era(settings: Settings, era: str, taus, outdir: Path, client=None) -> xr
             fit_grid=(settings.fit_nr, settings.fit_nz) if settings.fit_nr else None,
         ),
     )
+    log.info(
+        "%s era finished: %d of %d values of tau ok (%.0f s)",
+        era,
+        int(ds.attrs["points_ok"]),
+        len(taus),
+        time.perf_counter() - t0,
+    )
+    return ds
 
 
 def _figures(letter: xr.Dataset, modern: xr.Dataset | None, outdir: Path) -> list[Path]:
@@ -587,10 +607,19 @@ def reproduce(outdir, fast: bool = False, modern: bool = True, client=None) -> d
     if mod is not None:
         summary["modern"] = _summary(mod)
     figs = _figures(letter, mod, outdir)
+    log.info(
+        "figures written: %d (PNG and PDF) in %s", len({f.stem for f in figs}), outdir / "figures"
+    )
     wall = time.perf_counter() - t0
     summary["wall_seconds"] = wall
     with atomic_path(outdir / "summary.json") as tmp:
         tmp.write_text(json.dumps(summary, indent=2))
     with atomic_path(outdir / "report.md") as tmp:
         tmp.write_text(_report(summary, settings, figs, outdir, wall))
+    log.info(
+        "report written: %s, %s (%.0f s in all)",
+        outdir / "report.md",
+        outdir / "summary.json",
+        wall,
+    )
     return summary

@@ -24,6 +24,7 @@ import functools
 import hashlib
 import itertools
 import json
+import logging
 import math
 import sys
 import time
@@ -46,6 +47,8 @@ FIELD_VARIABLES = ("density_midplane",)
 """Large per-model fields, kept only with ``keep_fields=True``."""
 
 CHECKPOINT_SUFFIX = ".points"
+
+log = logging.getLogger(__name__)
 
 
 class ScanError(ValueError):
@@ -230,13 +233,14 @@ def run_point(
     return reduce_solution(ds, cfg, keep_fields)
 
 
-def _run_point_task(*args) -> tuple[xr.Dataset | None, str]:
-    """The task sent to a worker: (record, "") or (None, error) -- a failed point is a result,
-    not a worker error, so the worker's log stays quiet."""
+def _run_point_task(*args) -> tuple[xr.Dataset | None, str, float]:
+    """The task sent to a worker: (record, "", seconds) or (None, error, seconds) -- a failed
+    point is a result, not a worker error, so the worker's log stays quiet."""
+    t0 = time.perf_counter()
     try:
-        return run_point(*args), ""
+        return run_point(*args), "", time.perf_counter() - t0
     except Exception as exc:  # noqa: BLE001 - any failure of a point is reported with the point
-        return None, _one_line(exc)
+        return None, _one_line(exc), time.perf_counter() - t0
 
 
 def _one_line(exc: BaseException) -> str:
@@ -315,6 +319,21 @@ def _client(client, workers: int | None):
         yield c
 
 
+def _duration(seconds: float) -> str:
+    """``4.2 s``, ``41 s``, ``12 min``, ``2.5 h``: a wall time for a log line."""
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _point_label(point: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in point.items())
+
+
 def _progress(total: int, done: int, enabled: bool):
     """A rich progress bar on stderr when it is a terminal: returns (context, advance)."""
     if not (enabled and sys.stderr.isatty()):
@@ -366,7 +385,9 @@ def scan(
     workers
         Worker processes of the LocalCluster (default: one per usable core).
     progress
-        A progress bar on stderr when it is a terminal.
+        A progress bar on stderr when it is a terminal. Whatever this says, the scan logs
+        (:mod:`logging`, logger ``escapade.scan``) one INFO line when it starts, one per
+        finished point (its time and the number of points left) and one at the end.
     keep_fields
         Also keep ``density_midplane`` of every point (large).
     evaluate
@@ -421,9 +442,20 @@ def scan(
                 continue
         todo.append((i, pcfg, key))
 
+    n_invalid = sum(1 for e in errors if e)
+    log.info(
+        "started: %d points (%s values of %s), %d from checkpoints, %d invalid, %d to compute",
+        len(points),
+        " x ".join(str(len(v)) for v in grid.values()),
+        ", ".join(grid),
+        resumed,
+        n_invalid,
+        len(todo),
+    )
     if todo:
         ctx, advance = _progress(len(points), len(points) - len(todo), progress)
         with _client(client, workers) as c, ctx:
+            log.debug("dask client: %s", c)
             index = {}
             pending = {}
             for i, pcfg, key in todo:
@@ -443,9 +475,19 @@ def scan(
                     i, key = index[fut.key]
                     del pending[fut.key]
                     try:
-                        rec, errors[i] = fut.result()
+                        rec, errors[i], seconds = fut.result()
                     except Exception as exc:  # noqa: BLE001 - e.g. a lost worker: only this point
-                        rec, errors[i] = None, _one_line(exc)
+                        rec, errors[i], seconds = None, _one_line(exc), math.nan
+                    took = f" in {_duration(seconds)}" if math.isfinite(seconds) else ""
+                    log.info(
+                        "point %d/%d (%s) %s; %d left, %s elapsed",
+                        i + 1,
+                        len(points),
+                        _point_label(points[i]),
+                        f"done{took}" if rec is not None else f"failed{took}: {errors[i]}",
+                        len(pending),
+                        _duration(time.perf_counter() - t0),
+                    )
                     if rec is not None:
                         records[i] = rec
                         if ckdir is not None:
@@ -461,6 +503,12 @@ def scan(
         points_computed=len(todo),
         points_resumed=resumed,
         scan_seconds=time.perf_counter() - t0,
+    )
+    log.info(
+        "finished: %d points ok, %d failed (%s)",
+        ds.attrs["points_ok"],
+        ds.attrs["points_failed"],
+        _duration(ds.attrs["scan_seconds"]),
     )
     if output is not None:
         _write_netcdf(ds, Path(output))

@@ -53,7 +53,9 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import json
+import logging
 import math
 import re
 import sys
@@ -99,6 +101,8 @@ _ITEM_KEYS = {
     "source.break_indices": "I",
 }
 _BAD_CHI2 = 1e12
+
+log = logging.getLogger(__name__)
 
 
 class FitError(ValueError):
@@ -917,11 +921,14 @@ class _Problem:
         return ds, False
 
     def report(self, line: str) -> None:
+        """One progress line: logged at INFO and passed to the ``progress`` callable."""
+        text = (
+            f"{line}  [{self.n_solves} solves, {self.n_chi2} chi2 evaluations, "
+            f"{time.perf_counter() - self.t0:.0f} s]"
+        )
+        log.info("%s", text)
         if self.progress is not None:
-            self.progress(
-                f"{line}  [{self.n_solves} solves, {self.n_chi2} chi2 evaluations, "
-                f"{time.perf_counter() - self.t0:.0f} s]"
-            )
+            self.progress(text)
 
     def phis(self, u) -> np.ndarray:
         out = self.phi_fixed.copy()
@@ -1258,6 +1265,31 @@ def _is_words(x) -> bool:
     )
 
 
+def _progress_lines_on_stderr(fn: Callable[..., FitResult]) -> Callable[..., FitResult]:
+    """``fit(..., progress=True)``: the fit's progress lines on stderr (``escapade fit: ...``)
+    for this call, unless logging already shows this module's INFO records."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, progress: Any = None, **kwargs: Any) -> FitResult:
+        if progress is not True or (log.isEnabledFor(logging.INFO) and log.hasHandlers()):
+            return fn(*args, progress=progress if callable(progress) else None, **kwargs)
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("escapade fit: %(message)s"))
+        level, propagate = log.level, log.propagate
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+        try:
+            return fn(*args, progress=None, **kwargs)
+        finally:
+            log.removeHandler(handler)
+            log.setLevel(level)
+            log.propagate = propagate
+
+    return wrapper
+
+
+@_progress_lines_on_stderr
 def fit(
     cfg,
     data=None,
@@ -1304,7 +1336,8 @@ def fit(
     max_iterations : linearised method: at most this many MIGRAD runs (and solves).
     steps : name -> initial step (internal units: log10 for log parameters).
     model : an existing :class:`~escapade.model.Model` to reuse (through ``updated``).
-    progress : a callable taking a line of text after every solve, or True (print to stderr).
+    progress : a callable taking a line of text after every solve, or True (those lines on
+        stderr). The same lines are logged at INFO on the ``escapade.fit.fit`` logger.
     priors : name -> (mean, sigma): a Gaussian prior on a free parameter, in natural units
         (``{"modulation.phi_gv": (0.6, 0.1)}``); adds ((value - mean) / sigma)^2 to the chi2
         and counts as one measurement in ndof.
@@ -1338,10 +1371,6 @@ def fit(
         raise FitError("no data to fit: give at least one data set, e.g. B/C:AMS-02")
     meas = [m if isinstance(m, Measurement) else load_measurement(str(m)) for m in names]
     free_names = [str(v) for v in _as_list(free)]
-    if progress is True:
-        progress = _stderr_progress
-    elif progress is False:
-        progress = None
     pb = _Problem(
         cfg,
         meas,
@@ -1377,10 +1406,6 @@ def fit(
         priors={pb.params[j].name: [m, s] for j, m, s in pb.priors},
     )
     return _result(pb, m, u, valid, message, method, mm, t0, settings)
-
-
-def _stderr_progress(line: str) -> None:
-    print(f"escapade fit: {line}", file=sys.stderr, flush=True)
 
 
 def _result(pb: _Problem, m, u, valid, message, method, mm, t0, settings) -> FitResult:
