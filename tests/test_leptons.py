@@ -18,7 +18,7 @@ from escapade.leptons import LeptonLosses, LeptonProduction, MagneticField, isrf
 from escapade.leptons.fields import GAUSS2_TO_GEV_CM3
 from escapade.leptons.losses import coulomb_rate_gev_s, ionisation_rate_gev_s
 from escapade.model import Model
-from escapade.observables.sun import value_at_sun
+from escapade.grid import value_at_sun
 from escapade.transport.solver import SpeciesProblem, march
 
 C = 2.99792458e10

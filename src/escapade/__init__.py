@@ -8,8 +8,7 @@ The public API::
     ds = escapade.open_solution("out.nc")
 """
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .config import Config, ConfigError, dump_config, load_config, validate_config, with_updates  # noqa: E402
 from .io import open_solution, write_solution  # noqa: E402
 from .model import Model, solve  # noqa: E402

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
+from ._version import __version__
 from .cli_logging import add_verbosity_arguments, logging_to_stderr, progress_bar
 
 EXIT_USAGE = 2

@@ -105,7 +105,7 @@ def _open_full(path: str):
 def _header_meta(ds, path) -> dict:
     import tomllib
 
-    from . import __version__
+    from ._version import __version__
 
     d = tomllib.loads(ds.attrs.get("config_toml", "")).get("diffusion", {})
     meta = {"SOLUTION": Path(path).name, "ESCVER": __version__}

@@ -8,6 +8,10 @@ its neighbours (half a cell on the axis), which is what the finite-volume
 operator in :mod:`escapade.transport.operator` conserves.
 
 The energy grid is logarithmic in kinetic energy per nucleon (GeV/n).
+
+Fields on the grid are evaluated on the mid-plane (linear between the nodes next to
+z = 0) and at the Sun (a cubic spline in R of the mid-plane profile, zero slope on
+the axis): :func:`midplane`, :func:`radial_spline`, :func:`value_at_sun`.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
+from scipy.interpolate import CubicSpline
 
 _GAUSS_ORDER = 4
 
@@ -155,3 +160,32 @@ def linear_interp_matrix(grid, x) -> np.ndarray:
     m[rows, i] = 1.0 - w
     m[rows, i + 1] += w
     return m
+
+
+# ------------------------------------------------------- fields at the plane and the Sun
+def _plane_weights(grid: Grid) -> tuple[int, int, float]:
+    """Nodes (j0, j1) and weight w so that f(z=0) = (1-w) f[j0] + w f[j1]."""
+    z = grid.z_kpc
+    j1 = int(np.searchsorted(z, 0.0))
+    if np.isclose(z[j1], 0.0, atol=1e-12 * grid.halo_height_kpc):
+        return j1, j1, 0.0
+    j0 = j1 - 1
+    return j0, j1, float((0.0 - z[j0]) / (z[j1] - z[j0]))
+
+
+def midplane(grid: Grid, field: np.ndarray) -> np.ndarray:
+    """Field on z = 0 (last axis is z), linear between the nodes next to the plane."""
+    j0, j1, w = _plane_weights(grid)
+    return (1.0 - w) * field[..., j0] + w * field[..., j1]
+
+
+def radial_spline(grid: Grid, field_rz: np.ndarray) -> CubicSpline:
+    """Cubic spline in R of a mid-plane profile (last axis R), zero slope on the axis."""
+    f = np.asarray(field_rz)
+    zero_slope = np.zeros(f.shape[:-1])
+    return CubicSpline(grid.r_kpc, f, axis=-1, bc_type=((1, zero_slope), "not-a-knot"))
+
+
+def value_at_sun(grid: Grid, field: np.ndarray, sun_r_kpc: float) -> np.ndarray:
+    """Field (..., nr, nz) at (R_sun, z = 0)."""
+    return radial_spline(grid, midplane(grid, field))(sun_r_kpc)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import xarray as xr
 
-from . import __version__
+from ._version import __version__
 
 FORMAT_MAJOR = 0
 """Output format generation; files of another generation are refused with a clear message."""

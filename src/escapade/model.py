@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from . import __version__
+from ._version import __version__
 from .config import Config, dump_config
 from .constants import C_CM_S, CM2_S_PER_KPC2_MYR, FOUR_PI, M2_PER_CM2, M_ELECTRON_GEV, MYR_S
 from .galaxy.gas import AnalyticGas, GasOnGrid
@@ -30,12 +30,11 @@ from .galaxy.sources import (
     SourceDistribution,
     VerticalProfile,
 )
-from .grid import Grid
+from .grid import Grid, midplane, value_at_sun
 from .nuclear.network import Network
-from .observables.anisotropy import dipole_anisotropy
-from .observables.sun import midplane, value_at_sun
 from .resources import check_memory
 from .species import Nuclide, nuclide, sort_heaviest_first
+from .transport.anisotropy import dipole_anisotropy
 from .transport.convection import Convection
 from .transport.diffusion import SourceCorrelatedDiffusion, UniformDiffusion
 from .transport.losses import NuclearLosses

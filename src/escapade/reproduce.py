@@ -114,8 +114,8 @@ def evaluate(
     the reported chi2 is evaluated (ndof and the errors of the solve parameters are the
     coarse fit's).
     """
-    from . import solve
     from .fit import fit
+    from .model import solve
     from .observables.local import observable
     from .plots_gamma import emissivity_vs_r, fermi_comparison
     from .sky import skymap

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from . import __version__
+from ._version import __version__
 from .config import Config, ConfigError, dump_config, with_updates
 
 Evaluator = Callable[[Config], xr.Dataset]
@@ -173,7 +173,7 @@ def point_key(cfg: Config, evaluate: Evaluator | None = None) -> str:
 
 def density_at_sun(ds: xr.Dataset, sun_r_kpc: float) -> xr.DataArray:
     """Density at (R_sun, z = 0): the cubic spline in R of the mid-plane density (zero slope on
-    the axis), as :func:`escapade.observables.sun.value_at_sun` computes it for the fluxes."""
+    the axis), as :func:`escapade.grid.value_at_sun` computes it for the fluxes."""
     from scipy.interpolate import CubicSpline
 
     mid = ds.density_midplane

@@ -533,7 +533,7 @@ class FitResult:
 
     def to_dict(self) -> dict:
         """The content of ``fit.json``."""
-        from .. import __version__
+        from .._version import __version__
 
         corr = np.asarray(self.correlation, dtype=float)
         cov = np.asarray(self.covariance, dtype=float)

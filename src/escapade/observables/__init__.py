@@ -1,1 +1,1 @@
-"""Observables derived from a solution: values at the Sun, anisotropy, local fluxes."""
+"""Observables derived from a solution: local fluxes, ratios and solar modulation."""

@@ -19,8 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..constants import C_CM_S, KPC_CM
-from ..grid import Grid
-from .sun import midplane, radial_spline
+from ..grid import Grid, midplane, radial_spline
 
 
 @dataclass(frozen=True)
