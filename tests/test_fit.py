@@ -328,11 +328,14 @@ def test_scan_fit_evaluator(synthetic_bc, tmp_path):
         fit_evaluator(["--data", "B/C:NOPE", "--free", "diffusion.d0_cm2_s"])
 
 
-def test_fit_accepts_command_line_words_and_the_package_is_callable(synthetic_bc, tmp_path):
+def test_a_fit_spec_drives_the_fit_and_the_package_is_callable(synthetic_bc, tmp_path):
     import escapade.fit as fitpkg
+    from escapade.cli_fit import options_from_words
 
     csv = tmp_path / "bc.csv"
     _write_csv(csv, synthetic_bc)
-    res = fitpkg(BC_CFG, _d0_words(csv))
+    spec, _ = options_from_words(_d0_words(csv))
+    assert spec.free == ["diffusion.d0_cm2_s"] and spec.rmin_gv == 3.0
+    res = fitpkg(BC_CFG, **spec.kwargs())
     assert res.values["diffusion.d0_cm2_s"] == pytest.approx(TRUE_D0, rel=1e-3)
     assert res.fixed["modulation.phi_gv"] == 0.7

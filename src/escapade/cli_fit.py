@@ -15,9 +15,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .cli import UserError
 from .cli_logging import add_verbosity_arguments
+
+if TYPE_CHECKING:
+    from .fit.spec import FitSpec
 
 EXIT_NOT_CONVERGED = 1
 
@@ -147,32 +151,43 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", default="fit", help="output folder (default fit/)")
 
 
-def options(args) -> dict:
-    """Keyword arguments of :func:`escapade.fit.fit` from parsed options (ValueError if bad)."""
+def options(args) -> tuple[FitSpec, str]:
+    """The :class:`~escapade.fit.spec.FitSpec` and the output folder of parsed options.
+
+    Raises ValueError (a one-line message naming the option) for bad values.
+    """
+    from pydantic import ValidationError
+
     from .fit.fit import parse_value
+    from .fit.spec import FitSpec
 
     free = [k.strip() for item in args.free for k in item.split(",") if k.strip()]
     bounds = dict(_bound(b) for b in args.bound)
     priors = dict(_prior(b) for b in args.prior)
     fix = {k: parse_value(v) for k, v in (_key_value(f, "--fix") for f in args.fix)}
     start = {k: parse_value(v) for k, v in (_key_value(f, "--start") for f in args.start)}
-    return dict(
-        data=list(args.data),
-        free=free,
-        bounds=bounds,
-        priors=priors,
-        fix=fix,
-        start=start,
-        rmin_gv=args.rmin,
-        rmax_gv=args.rmax,
-        syst=args.syst,
-        phi_gv=args.phi,
-        minos=args.minos,
-        method=args.method,
-        strategy=args.strategy,
-        tolerance=args.tolerance,
-        output=args.output,
-    )
+    try:
+        spec = FitSpec(
+            data=list(args.data),
+            free=free,
+            bounds=bounds,
+            priors=priors,
+            fix=fix,
+            start=start,
+            rmin_gv=args.rmin,
+            rmax_gv=args.rmax,
+            syst=args.syst,
+            phi_gv=args.phi,
+            minos=args.minos,
+            method=args.method,
+            strategy=args.strategy,
+            tolerance=args.tolerance,
+        )
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(x) for x in err["loc"])
+        raise ValueError(f"{where}: {err['msg']}") from None
+    return spec, args.output
 
 
 class _RaisingParser(argparse.ArgumentParser):
@@ -182,7 +197,7 @@ class _RaisingParser(argparse.ArgumentParser):
         raise FitError(f"fit options: {message}")
 
 
-def options_from_words(words: list[str]) -> dict:
+def options_from_words(words: list[str]) -> tuple[FitSpec, str]:
     """:func:`options` from the words of a command line (``["--data", "B/C:AMS-02", ...]``).
 
     Raises :class:`escapade.fit.FitError` for bad words.
@@ -204,15 +219,15 @@ def cmd_fit(args) -> int:
     from .fit.fit import FitError, fit
 
     try:
-        opts = options(args)
+        spec, output = options(args)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    out = Path(opts.pop("output"))
+    out = Path(output)
     if out.exists() and not out.is_dir():
         raise UserError(f"output {str(out)!r} is a file; give a folder such as fit/")
     cfg = load_config(args.config)
     try:
-        res = fit(cfg, **opts)  # one log line per solve (escapade.cli_logging)
+        res = fit(cfg, **spec.kwargs())  # one log line per solve (escapade.cli_logging)
     except FitError as exc:
         raise UserError(str(exc)) from None
     paths = res.write(out)

@@ -15,13 +15,16 @@ import functools
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .cli import UserError
 from .cli_logging import add_verbosity_arguments
 
-FIT_MISSING = "fitting at scan points needs the fit module (issue 4)"
+if TYPE_CHECKING:
+    from .fit.spec import FitSpec
+
 EXIT_POINTS_FAILED = 1
 SHOWN_FAILURES = 10
 
@@ -49,43 +52,37 @@ def parse_set(items: list[str]) -> dict[str, list]:
     return grid
 
 
-def _fit_at_point(fit_args: tuple[str, ...], cfg):
+def _fit_at_point(spec: FitSpec, cfg):
     from .fit import fit
 
-    return fit(cfg, list(fit_args)).to_dataset()
+    return fit(cfg, **spec.kwargs()).to_dataset()
 
 
 def fit_evaluator(fit_args: list[str]):
     """The per-point evaluator of ``--fit ARGS``: ``escapade.fit.fit`` at every scan point.
 
-    On the worker, ``escapade.fit.fit(cfg, fit_args)`` gets the point's config and the words
-    after ``--fit`` (the options of ``escapade fit``; ``-o`` is ignored) and its result's
-    ``to_dataset()`` (the best-fit solution with ``fit_value``/``fit_error`` per
-    ``fit_parameter``, ``chi2``, ``ndof``, ``pvalue``, ...) is stacked like a solution. The
-    words and the data names are checked here, before anything starts (a UserError).
+    The words after ``--fit`` (the options of ``escapade fit``; ``-o`` is ignored) are
+    parsed and checked here, before anything starts (a UserError), into a
+    :class:`~escapade.fit.spec.FitSpec`; the worker gets the point's config and that spec,
+    and the result's ``to_dataset()`` (the best-fit solution with ``fit_value``/``fit_error``
+    per ``fit_parameter``, ``chi2``, ``ndof``, ``pvalue``, ...) is stacked like a solution.
     """
-    try:
-        from .fit import fit
-    except ImportError:
-        fit = None
-    if not callable(fit):
-        raise UserError(FIT_MISSING)
     from .cli_fit import options_from_words
     from .fit import FitError, check_parameter_name, load_measurement
 
     try:
-        opts = options_from_words(list(fit_args))
-        if not opts["data"]:
+        spec, _ = options_from_words(list(fit_args))
+        if not spec.data:
             raise FitError("--fit: give at least one --data set")
-        if not opts["free"]:
+        if not spec.free:
             raise FitError("--fit: name the free parameters (--free KEY,KEY)")
-        for name in [*opts["free"], *opts["bounds"]]:
+        for name in [*spec.free, *spec.bounds]:
             check_parameter_name(name)
     except FitError as exc:
         raise UserError(f"--fit: {exc}") from None
-    for name in opts["data"]:
+    for name in spec.data:
         load_measurement(name)  # a DataError (one line, exit 2) for a bad name
-    return functools.partial(_fit_at_point, tuple(fit_args))
+    return functools.partial(_fit_at_point, spec)
 
 
 def cmd_scan(args) -> int:

@@ -10,7 +10,9 @@
     print(res.summary()); res.write("fit/")
 
 The package is itself callable once imported: ``escapade.fit(cfg, data=[...], free=[...])``
-is ``escapade.fit.fit(...)``.
+is ``escapade.fit.fit(...)``. A :class:`~escapade.fit.spec.FitSpec` holds the settings of
+one fit as a value (what ``escapade scan --fit`` sends to its workers):
+``fit(cfg, **spec.kwargs())``.
 """
 
 import sys as _sys
@@ -39,6 +41,7 @@ from .fit import (
     smooth_flux,
 )
 from .likelihood import MAIN_ISOTOPES, SYST_MODES, DataTerm, Likelihood
+from .spec import FitSpec
 
 __all__ = [
     "DATA_DIR",
@@ -47,6 +50,7 @@ __all__ = [
     "DataTerm",
     "FitError",
     "FitResult",
+    "FitSpec",
     "Likelihood",
     "MAIN_ISOTOPES",
     "METHODS",

@@ -72,6 +72,7 @@ import numpy as np
 
 from .data import Measurement, load_measurement
 from .likelihood import SYST_MODES, DataTerm, Likelihood
+from .spec import DEFAULT_PHI_GV, METHODS
 
 __all__ = [
     "DEFAULT_PHI_GV",
@@ -87,9 +88,7 @@ __all__ = [
 ]
 
 PHI_KEY = "modulation.phi_gv"
-DEFAULT_PHI_GV = 0.6
 PHI_LIMITS = (0.0, None)
-METHODS = ("linearised", "migrad")
 LOG_KEYS = ("diffusion.d0_cm2_s", "source.norm_flux_m2_s_sr_gev")
 LOG_PREFIXES = ("species.abundances.", "source.break_rigidities_gv.")
 SCALE_KEY = "source.norm_flux_m2_s_sr_gev"
@@ -1256,15 +1255,6 @@ def _as_list(x) -> list:
     return out
 
 
-def _is_words(x) -> bool:
-    return (
-        isinstance(x, list | tuple)
-        and len(x) > 0
-        and all(isinstance(v, str) for v in x)
-        and any(v.startswith("--") for v in x)
-    )
-
-
 def _progress_lines_on_stderr(fn: Callable[..., FitResult]) -> Callable[..., FitResult]:
     """``fit(..., progress=True)``: the fit's progress lines on stderr (``escapade fit: ...``)
     for this call, unless logging already shows this module's INFO records."""
@@ -1318,9 +1308,8 @@ def fit(
     ----------
     cfg : a :class:`~escapade.config.Config` or the path of a TOML file.
     data : measurement names (``"B/C:AMS-02"``), CSV paths or
-        :class:`~escapade.fit.data.Measurement` objects. Alternatively the words of the
-        ``escapade fit`` command line after the config (``["--data", "B/C:AMS-02", "--free",
-        "diffusion.d0_cm2_s"]``), as ``escapade scan --fit`` passes them.
+        :class:`~escapade.fit.data.Measurement` objects. The settings below can also come
+        from a :class:`~escapade.fit.spec.FitSpec`: ``fit(cfg, **spec.kwargs())``.
     free : parameter names (a list or one comma-separated string); see the module docstring.
     bounds : name -> (lower, upper) in natural units (None: no bound on that side).
     fix : name -> value set before the fit (config keys, list/dict items, phi, norm[...]).
@@ -1342,14 +1331,6 @@ def fit(
         (``{"modulation.phi_gv": (0.6, 0.1)}``); adds ((value - mean) / sigma)^2 to the chi2
         and counts as one measurement in ndof.
     """
-    if _is_words(data):
-        if free is not None:
-            raise FitError("give either the command-line words or data=/free=, not both")
-        from ..cli_fit import options_from_words
-
-        opts = options_from_words(list(data))
-        opts.pop("output", None)
-        return fit(cfg, model=model, progress=progress, **opts)
     t0 = time.perf_counter()
     from ..config import Config, load_config
 
