@@ -15,8 +15,6 @@ import signal
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from ._version import __version__
 from .cli_logging import add_verbosity_arguments, logging_to_stderr, progress_bar
 
@@ -74,6 +72,8 @@ def summary(ds) -> str:
     """A readable multi-line summary of a solution."""
     import tomllib
 
+    from .numerics.interpolation import interp_log_x, interp_positive_log
+
     cfg = tomllib.loads(ds.attrs["config_toml"])
     d = cfg["diffusion"]
     lines = [
@@ -94,16 +94,10 @@ def summary(ds) -> str:
     lines.append(f"  at the Sun, {sp}:    E [GeV/n]   D [cm^2/s]   anisotropy (radial)")
     for target in (1e2, 1e3, 1e4):
         if e[0] <= target <= e[-1]:
-            dsun = np.interp(
-                np.log(target), np.log(e), ds.diffusion_coefficient_sun_cm2_s.sel(species=sp).values
+            dsun = interp_log_x(
+                target, e, ds.diffusion_coefficient_sun_cm2_s.sel(species=sp).values
             )
-            an = np.exp(
-                np.interp(
-                    np.log(target),
-                    np.log(e),
-                    np.log(np.maximum(ds.anisotropy.sel(species=sp).values, 1e-300)),
-                )
-            )
+            an = interp_positive_log(target, e, ds.anisotropy.sel(species=sp).values, empty=0.0)
             lines.append(f"                      {target:9.3g}   {dsun:10.3e}   {an:10.3e}")
     return "\n".join(lines)
 

@@ -35,6 +35,7 @@ import numpy as np
 import xarray as xr
 
 from .config import Config, load_config, with_updates
+from .numerics.interpolation import interp_positive_log
 
 TAUS = (0.0, 0.2, 0.5, 0.7, 0.8, 0.85, 0.9, 1.0)
 LETTER_DATA = ("B/C:HEAO-3", "B/C:PAMELA", "B/C:CREAM")
@@ -91,14 +92,6 @@ def base_config(settings: Settings) -> Config:
             "species.z_max": settings.z_max,
         },
     )
-
-
-def _interp_log(x_new, x, y):
-    y = np.asarray(y, float)
-    ok = y > 0
-    if ok.sum() < 2:
-        return np.zeros(np.shape(x_new))
-    return np.exp(np.interp(np.log(x_new), np.log(x[ok]), np.log(y[ok])))
 
 
 def evaluate(
@@ -167,7 +160,12 @@ def evaluate(
     aniso = ds.anisotropy_all_nuclei.values
     r = ds.r_kpc.values
     prof = ds.density_midplane.sel(species="1H").values
-    p10 = np.array([_interp_log([10.0], e, prof[:, i])[0] for i in range(r.size)])
+    p10 = np.array(
+        [
+            interp_positive_log([10.0], e, prof[:, i], min_points=2, empty=0.0)[0]
+            for i in range(r.size)
+        ]
+    )
     phi = res.values.get("modulation.phi_gv", res.fixed.get("modulation.phi_gv", 0.6))
     x_bc = np.geomspace(0.5, 1000.0, 40)
     bc = observable(ds, "B/C", phi, "ekin", x_bc).values
@@ -423,7 +421,12 @@ def _summary(scan_ds: xr.Dataset) -> dict:
             "ndof_bc": int(p.ndof_bc),
             "chi2_longitude": float(p.chi2_longitude),
             "isotropic_ph_cm2_s_sr": float(p.isotropic),
-            **{f"anisotropy_{x:g}tev": float(_interp_log([x * 1e3], e, a)[0]) for x in ANISO_TEV},
+            **{
+                f"anisotropy_{x:g}tev": float(
+                    interp_positive_log([x * 1e3], e, a, min_points=2, empty=0.0)[0]
+                )
+                for x in ANISO_TEV
+            },
             "n_2kpc_over_n_sun_10gev": float(np.interp(2.0, r, p.n1h_10gev.values)),
         }
     ok = {k: v for k, v in out.items() if "chi2_longitude" in v}

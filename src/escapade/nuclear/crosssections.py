@@ -28,6 +28,7 @@ from importlib import resources
 import numpy as np
 
 from ..constants import M_PROTON_GEV
+from ..numerics.interpolation import interp_log_x
 
 INELASTIC_SETS = ("tripathi99", "barashenkov94", "webber03")
 TARGETS = ("H", "He")
@@ -96,11 +97,6 @@ def _webber_table() -> tuple[np.ndarray, dict[tuple[int, int], np.ndarray]]:
     return grid, rows
 
 
-def _loginterp(x, xp, fp):
-    """Interpolate linearly in ln(E), holding the end values beyond the table."""
-    return np.interp(np.log(np.asarray(x, dtype=float)), np.log(xp), fp)
-
-
 def inelastic_mb(name: str, z: int, a: int, target: str, ekin_gev_per_n) -> np.ndarray:
     """Total inelastic cross section (mb) of nucleus (Z, A) on ``target`` ("H" or "He").
 
@@ -122,7 +118,7 @@ def inelastic_mb(name: str, z: int, a: int, target: str, ekin_gev_per_n) -> np.n
             raise CrossSectionError(f"webber03 has no inelastic cross section for Z={z}, A={a}")
         vals = rows[(z, a)]
         ok = vals > 0
-        sig_h = _loginterp(e, grid[ok], vals[ok])
+        sig_h = interp_log_x(e, grid[ok], vals[ok])
         if target == "H":
             return sig_h
         trip_h = inelastic_mb("tripathi99", z, a, "H", e)
@@ -146,4 +142,4 @@ def inelastic_mb(name: str, z: int, a: int, target: str, ekin_gev_per_n) -> np.n
     ok = vals > 0
     if not ok.any():
         raise CrossSectionError(f"{name} tabulates only zeros for Z={z}, A={a} on {target}")
-    return _loginterp(e, grid[ok], vals[ok])
+    return interp_log_x(e, grid[ok], vals[ok])

@@ -1,0 +1,1 @@
+"""Plain numerics shared by every layer: interpolation on log axes, energy quadrature."""
