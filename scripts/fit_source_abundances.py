@@ -19,7 +19,7 @@ import numpy as np
 
 import escapade
 from escapade.config import config_to_dict
-from escapade.fit.data import load_measurement
+from escapade.measurements import load_measurement
 from escapade.observables.local import local_flux
 
 ROOT = Path(__file__).resolve().parents[1]

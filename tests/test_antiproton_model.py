@@ -5,7 +5,7 @@ import numpy as np
 from conftest import small_config
 
 import escapade
-from escapade.fit.data import load_measurement
+from escapade.measurements import load_measurement
 from escapade.model import Model
 from escapade.nuclear.antiprotons import PbarProduction
 

@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import escapade
-from escapade.fit.data import DataError, load_csv
 from escapade.io import SolutionFileError, open_solution, write_solution
+from escapade.measurements import DataError, load_csv
 
 GOOD_CSV = """# x_kind: rigidity
 # observable: B/C

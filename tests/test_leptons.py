@@ -13,12 +13,11 @@ import escapade
 from escapade.config import ConfigError, validate_config
 from escapade.constants import M_ELECTRON_GEV, MYR_S
 from escapade.emission.inverse_compton import SIGMA_T_CM2, blackbody_energy_density_gev_cm3
-from escapade.grid import Grid
+from escapade.grid import Grid, value_at_sun
 from escapade.leptons import LeptonLosses, LeptonProduction, MagneticField, isrf_model
 from escapade.leptons.fields import GAUSS2_TO_GEV_CM3
 from escapade.leptons.losses import coulomb_rate_gev_s, ionisation_rate_gev_s
 from escapade.model import Model
-from escapade.grid import value_at_sun
 from escapade.transport.solver import SpeciesProblem, march
 
 C = 2.99792458e10

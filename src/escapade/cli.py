@@ -27,8 +27,8 @@ class UserError(Exception):
 
 def _user_errors():
     from .config import ConfigError
-    from .fit.data import DataError
     from .io import SolutionFileError
+    from .measurements import DataError
     from .nuclear.crosssections import CrossSectionError
     from .observables.local import LocalObservableError
     from .resources import ResourceLimitError
@@ -116,8 +116,8 @@ def cmd_plot(args) -> int:
         return cmd_plot_gamma(args)
     if getattr(args, "leptons", False):
         return _plot_leptons(args)
-    from .fit.data import load_measurement
     from .io import open_solution
+    from .measurements import load_measurement
     from .plots import local_observable, save
 
     sols = [open_solution(p) for p in args.solutions]

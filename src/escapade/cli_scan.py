@@ -68,7 +68,8 @@ def fit_evaluator(fit_args: list[str]):
     per ``fit_parameter``, ``chi2``, ``ndof``, ``pvalue``, ...) is stacked like a solution.
     """
     from .cli_fit import options_from_words
-    from .fit import FitError, check_parameter_name, load_measurement
+    from .fit import FitError, check_parameter_name
+    from .measurements import load_measurement
 
     try:
         spec, _ = options_from_words(list(fit_args))

@@ -54,7 +54,7 @@ def local_observable(
 ):
     """A flux or ratio (``"B/C"``, ``"C"``, ``"10Be/9Be"``...) of one or more solutions.
 
-    ``data`` are :class:`escapade.fit.data.Measurement` objects drawn with their total
+    ``data`` are :class:`escapade.measurements.Measurement` objects drawn with their total
     errors; the x axis is the one the first data set was published in (E/n otherwise).
     Each model is drawn modulated (solid, force field ``phi_gv``) and interstellar (dashed).
     """

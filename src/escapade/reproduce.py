@@ -270,7 +270,7 @@ def _figures(letter: xr.Dataset, modern: xr.Dataset | None, outdir: Path) -> lis
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .fit.data import load_measurement
+    from .measurements import load_measurement
     from .plots import save
 
     figdir = outdir / "figures"

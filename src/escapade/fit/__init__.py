@@ -1,8 +1,8 @@
-"""Fitting propagation parameters to measured data; measured-data loading.
+"""Fitting propagation parameters to measured data.
 
-``escapade.fit.data`` holds the registry of shipped measured tables
-(``load_measurement("B/C:AMS-02")``, ``list_measurements()``) and user CSV tables;
-``escapade.fit.likelihood`` the chi-square; ``escapade.fit.fit`` the fit itself::
+The measured tables come from :mod:`escapade.measurements` (re-exported here:
+``load_measurement("B/C:AMS-02")``, ``list_measurements()``, user CSV tables);
+``escapade.fit.likelihood`` holds the chi-square, ``escapade.fit.fit`` the fit itself::
 
     import escapade.fit
     res = escapade.fit.fit("configs/letter_tau0.85_fast.toml", data=["B/C:AMS-02"],
@@ -18,7 +18,7 @@ one fit as a value (what ``escapade scan --fit`` sends to its workers):
 import sys as _sys
 import types as _types
 
-from .data import (
+from ..measurements import (
     DATA_DIR,
     X_KINDS,
     DataError,

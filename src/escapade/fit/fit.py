@@ -70,7 +70,7 @@ from typing import Any, Union, get_args, get_origin
 
 import numpy as np
 
-from .data import Measurement, load_measurement
+from ..measurements import Measurement, load_measurement
 from .likelihood import SYST_MODES, DataTerm, Likelihood
 from .spec import DEFAULT_PHI_GV, METHODS
 
@@ -1308,7 +1308,7 @@ def fit(
     ----------
     cfg : a :class:`~escapade.config.Config` or the path of a TOML file.
     data : measurement names (``"B/C:AMS-02"``), CSV paths or
-        :class:`~escapade.fit.data.Measurement` objects. The settings below can also come
+        :class:`~escapade.measurements.Measurement` objects. The settings below can also come
         from a :class:`~escapade.fit.spec.FitSpec`: ``fit(cfg, **spec.kwargs())``.
     free : parameter names (a list or one comma-separated string); see the module docstring.
     bounds : name -> (lower, upper) in natural units (None: no bound on that side).

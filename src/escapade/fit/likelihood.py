@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data import DataError, Measurement
+from ..measurements import DataError, Measurement
 
 __all__ = [
     "MAIN_ISOTOPES",

@@ -26,7 +26,7 @@ Conventions
   ``"etot"``     total energy A E_n + M [GeV]              GeV
   ============== ========================================= =====================
 
-  Note that :class:`escapade.fit.data.Measurement` names the total kinetic energy
+  Note that :class:`escapade.measurements.Measurement` names the total kinetic energy
   ``x_kind = "ekin"`` (the data convention); :func:`predict` translates.
 * **Sums are taken at the same value of the chosen x.** An element flux vs
   rigidity sums its isotopes at the same rigidity (each isotope at its own E_n),
@@ -533,7 +533,7 @@ def predict(ds, measurement, phi_gv: float = 0.0, variable: str = "flux_local") 
     """The model value of a measurement's observable at its x points (numpy array).
 
     ``measurement`` is anything with ``observable``, ``x`` and ``x_kind`` attributes in
-    the data convention of :class:`escapade.fit.data.Measurement` (``x_kind`` one of
+    the data convention of :class:`escapade.measurements.Measurement` (``x_kind`` one of
     ``"ekin_per_n"``, ``"rigidity"``, ``"ekin"`` = total kinetic energy, ``"etot"``).
     """
     kind = _MEASUREMENT_X.get(measurement.x_kind)
