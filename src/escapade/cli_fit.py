@@ -158,7 +158,7 @@ def options(args) -> tuple[FitSpec, str]:
     """
     from pydantic import ValidationError
 
-    from .fit.fit import parse_value
+    from .fit.parameters import parse_value
     from .fit.spec import FitSpec
 
     free = [k.strip() for item in args.free for k in item.split(",") if k.strip()]
@@ -217,6 +217,7 @@ def options_from_words(words: list[str]) -> tuple[FitSpec, str]:
 def cmd_fit(args) -> int:
     from .config import load_config
     from .fit.fit import FitError, fit
+    from .plots import fit_figure
 
     try:
         spec, output = options(args)
@@ -230,7 +231,7 @@ def cmd_fit(args) -> int:
         res = fit(cfg, **spec.kwargs())  # one log line per solve (escapade.cli_logging)
     except FitError as exc:
         raise UserError(str(exc)) from None
-    paths = res.write(out)
+    paths = res.write(out, figure=fit_figure(res))
     print(res.summary())
     print(f"wrote {paths['config']}, {paths['json']}, {paths['figure']}")
     if not res.valid:

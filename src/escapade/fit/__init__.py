@@ -2,7 +2,9 @@
 
 The measured tables come from :mod:`escapade.measurements` (re-exported here:
 ``load_measurement("B/C:AMS-02")``, ``list_measurements()``, user CSV tables);
-``escapade.fit.likelihood`` holds the chi-square, ``escapade.fit.fit`` the fit itself::
+``likelihood`` holds the chi-square, ``parameters`` the free-parameter names and scales,
+``problem`` the data terms and cached solves, ``minimise`` MIGRAD and the linearised
+method, ``result`` the :class:`FitResult`, ``fit`` the function itself::
 
     import escapade.fit
     res = escapade.fit.fit("configs/letter_tau0.85_fast.toml", data=["B/C:AMS-02"],
