@@ -55,9 +55,6 @@ class FitProblem:
         progress: Callable[[str], None] | None,
         priors: Mapping[str, tuple[float, float]] | None = None,
     ):
-        from ..config import ConfigError, config_to_dict, validate_config
-        from ..model import Model
-
         self.progress = progress
         self.n_solves = 0
         self.n_chi2 = 0
@@ -73,7 +70,25 @@ class FitProblem:
             if name in fix:
                 raise FitError(f"{name!r} is both free and fixed")
 
-        # --fix and --start: phi and normalisations apart; config keys change the config
+        cheap_fix, cheap_start, updates = self._split_cheap(fix, start)
+        self._configure(cfg, updates, [*free, *bounds], terms, model)
+        names = self._make_params(free, terms, cheap_fix, cheap_start, phi_gv, steps)
+        self._apply_bounds(bounds, names)
+        self._set_priors(priors or {}, names)
+        self._index_terms(terms, cheap_fix, phi_gv)
+        self.species_needed: list[str] | None = None
+        self.scale_index = next((j for j, p in enumerate(self.params) if p.kind == "scale"), None)
+        self.scale_ref = float(self.cfg.source.norm_flux_m2_s_sr_gev)
+        self.u0 = np.array([p.to_internal(p.start) for p in self.params])
+        self.solve_idx = [j for j, p in enumerate(self.params) if p.solve]
+        self.fixed = dict(fix)
+        if not any(p.name == PHI_KEY for p in self.params) and PHI_KEY not in self.fixed:
+            self.fixed[PHI_KEY] = float(phi_gv)
+
+    # -- set-up -------------------------------------------------------------------------
+    @staticmethod
+    def _split_cheap(fix, start) -> tuple[dict, dict, dict]:
+        """--fix and --start: phi and normalisations (no solve) apart from config keys."""
         cheap_fix, cheap_start, updates = {}, {}, {}
         for src, cheap in ((fix, cheap_fix), (start, cheap_start)):
             for k, v in src.items():
@@ -83,6 +98,13 @@ class FitProblem:
                     cheap[k] = float(v)
                 else:
                     updates[k] = v
+        return cheap_fix, cheap_start, updates
+
+    def _configure(self, cfg, updates: dict, names: list[str], terms, model) -> None:
+        """The config with the fixed/start values, every name checked, and the model."""
+        from ..config import ConfigError, config_to_dict, validate_config
+        from ..model import Model
+
         data = config_to_dict(cfg)
         items = {}
         for k, v in updates.items():
@@ -98,7 +120,7 @@ class FitProblem:
             raise FitError(f"--fix/--start: {exc}") from None
         # every name is checked before the model is built
         pre = ConfigEditor(cfg, {})
-        for name in [*free, *bounds, *items]:
+        for name in [*names, *items]:
             if is_cheap_name(name):
                 sel = bracket(name, PHI_KEY) or bracket(name, "norm")
                 if sel is not None:
@@ -127,7 +149,9 @@ class FitProblem:
         self.cfg = cfg
         self.editor = ConfigEditor(cfg, model.abundances)
 
-        # the parameters
+    def _make_params(self, free, terms, cheap_fix, cheap_start, phi_gv, steps) -> list[str]:
+        """The free parameters (with one normalisation per data term for syst = fit)."""
+        syst = self.syst
         names = list(free)
         if syst == "fit":
             names += [
@@ -141,6 +165,10 @@ class FitProblem:
         ]
         if not self.params:
             raise FitError("nothing to fit: name the free parameters (--free KEY,KEY)")
+        return names
+
+    def _apply_bounds(self, bounds, names: list[str]) -> None:
+        """User bounds on the free parameters; the start values clipped into them."""
         for b in bounds:
             if b not in names:
                 raise FitError(f"--bound {b}: not a free parameter (free: {', '.join(names)})")
@@ -162,9 +190,10 @@ class FitProblem:
             if p.upper is not None and p.start > p.upper:
                 p.start = p.upper
 
-        # Gaussian priors on free parameters: chi2 += ((value - mean) / sigma)^2
+    def _set_priors(self, priors, names: list[str]) -> None:
+        """Gaussian priors on free parameters: chi2 += ((value - mean) / sigma)^2."""
         self.priors: list[tuple[int, float, float]] = []
-        for name, ms in (priors or {}).items():
+        for name, ms in priors.items():
             if name not in names:
                 raise FitError(f"--prior {name}: not a free parameter (free: {', '.join(names)})")
             try:
@@ -177,7 +206,9 @@ class FitProblem:
                 )
             self.priors.append((names.index(name), mean, sigma))
 
-        # phi and normalisation of every data term
+    def _index_terms(self, terms, cheap_fix, phi_gv) -> None:
+        """phi and the normalisation of every data term: fixed values or parameter index."""
+        syst = self.syst
         n = len(terms)
         self.phi_fixed = np.full(n, float(cheap_fix.get(PHI_KEY, phi_gv)))
         specific = np.zeros(n, dtype=bool)
@@ -209,14 +240,6 @@ class FitProblem:
             elif p.kind == "norm":
                 for i in p.terms:
                     self.norm_index[i] = j
-        self.species_needed: list[str] | None = None
-        self.scale_index = next((j for j, p in enumerate(self.params) if p.kind == "scale"), None)
-        self.scale_ref = float(cfg.source.norm_flux_m2_s_sr_gev)
-        self.u0 = np.array([p.to_internal(p.start) for p in self.params])
-        self.solve_idx = [j for j, p in enumerate(self.params) if p.solve]
-        self.fixed = dict(fix)
-        if not any(p.name == PHI_KEY for p in self.params) and PHI_KEY not in self.fixed:
-            self.fixed[PHI_KEY] = float(phi_gv)
 
     # -- parameters ---------------------------------------------------------------------
     def _make_param(self, name, terms, phi_start, steps) -> Parameter:
