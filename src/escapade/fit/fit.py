@@ -122,6 +122,21 @@ def _progress_lines_on_stderr(fn: Callable[..., FitResult]) -> Callable[..., Fit
     return wrapper
 
 
+def _check_settings(method, syst, strategy, rmin_gv, rmax_gv, phi_gv) -> None:
+    """A FitError (one line naming the setting) for a setting outside what is allowed."""
+    if method not in METHODS:
+        raise FitError(f"method = {method!r}: allowed {', '.join(METHODS)}")
+    if syst not in SYST_MODES:
+        raise FitError(f"syst = {syst!r}: allowed {', '.join(SYST_MODES)}")
+    if strategy not in (0, 1, 2):
+        raise FitError(f"strategy = {strategy!r}: allowed 0, 1, 2")
+    for name, v in (("rmin_gv", rmin_gv), ("rmax_gv", rmax_gv)):
+        if v is not None and not (math.isfinite(v) and v >= 0):
+            raise FitError(f"{name} = {v!r}: give a rigidity >= 0 in GV")
+    if not (math.isfinite(phi_gv) and phi_gv >= 0):
+        raise FitError(f"phi_gv = {phi_gv!r}: give a potential >= 0 in GV")
+
+
 @_progress_lines_on_stderr
 def fit(
     cfg,
@@ -179,17 +194,7 @@ def fit(
 
     if not isinstance(cfg, Config):
         cfg = load_config(cfg)
-    if method not in METHODS:
-        raise FitError(f"method = {method!r}: allowed {', '.join(METHODS)}")
-    if syst not in SYST_MODES:
-        raise FitError(f"syst = {syst!r}: allowed {', '.join(SYST_MODES)}")
-    if strategy not in (0, 1, 2):
-        raise FitError(f"strategy = {strategy!r}: allowed 0, 1, 2")
-    for name, v in (("rmin_gv", rmin_gv), ("rmax_gv", rmax_gv)):
-        if v is not None and not (math.isfinite(v) and v >= 0):
-            raise FitError(f"{name} = {v!r}: give a rigidity >= 0 in GV")
-    if not (math.isfinite(phi_gv) and phi_gv >= 0):
-        raise FitError(f"phi_gv = {phi_gv!r}: give a potential >= 0 in GV")
+    _check_settings(method, syst, strategy, rmin_gv, rmax_gv, phi_gv)
     names = _as_list(data)
     if not names:
         raise FitError("no data to fit: give at least one data set, e.g. B/C:AMS-02")
@@ -242,70 +247,14 @@ def _result(pb: FitProblem, m, u, valid, message, method, mm, t0, settings) -> F
     total += prior_chi2
     pb.n_chi2 += 1
     phis = pb.phis(u)
-    names = [p.name for p in pb.params]
-    values, errors, log10, minos_err = {}, {}, {}, {}
-    err_u = np.array(m.errors)
-    for j, p in enumerate(pb.params):
-        v = p.to_natural(u[j])
-        values[p.name] = v
-        errors[p.name] = v * math.log(10.0) * err_u[j] if p.log else float(err_u[j])
-        log10[p.name] = p.log
-    src = mm
-    if src is not None:
-        for j, p in enumerate(pb.params):
-            me = src.merrors[p.name] if p.name in src.merrors else None
-            if me is not None and me.is_valid:
-                c = src.values[j]
-                lo = p.to_natural(c + me.lower) - values[p.name]
-                hi = p.to_natural(c + me.upper) - values[p.name]
-                minos_err[p.name] = (float(lo), float(hi))
-    try:
-        cov_u = np.array(m.covariance)
-        corr = np.array(m.covariance.correlation())
-    except Exception:  # noqa: BLE001 - no covariance when HESSE failed
-        cov_u = np.full((len(names), len(names)), np.nan)
-        corr = cov_u.copy()
-    d = np.array([values[p.name] * math.log(10.0) if p.log else 1.0 for p in pb.params])
-    cov = cov_u * d[:, None] * d[None, :]
+    values, errors, log10, minos_err = _natural_values(pb, m, mm, u)
+    corr, cov = _correlation_covariance(pb, m, values)
     n_phys = sum(1 for p in pb.params if p.kind != "norm")
     ndof = pb.like.n_points + len(pb.priors) - n_phys  # a prior counts as one measurement
     pval = float(chi2_dist.sf(total, ndof)) if ndof > 0 else math.nan
-    terms = []
-    for i, t in enumerate(pb.like.terms):
-        terms.append(
-            dict(
-                name=t.name,
-                chi2=float(per[i]),
-                n_points=t.n_points,
-                n_excluded_below_rmin=t.n_below,
-                n_excluded_above_rmax=t.n_above,
-                n_excluded_other=t.n_invalid,
-                phi_gv=float(phis[i]),
-                norm=None if norms[i] is None else float(norms[i]),
-                syst_norm_rel=t.syst_rel,
-            )
-        )
-    prior_terms = [
-        dict(
-            name=pb.params[j].name,
-            mean=mean,
-            sigma=sigma,
-            chi2=float(((pb.params[j].to_natural(u[j]) - mean) / sigma) ** 2),
-        )
-        for j, mean, sigma in pb.priors
-    ]
-    at_limit = []
-    for j, p in enumerate(pb.params):
-        lo, hi = p.internal_limits()
-        tol = 1e-3 * max(float(err_u[j]), 1e-9)
-        if u[j] - lo < tol or hi - u[j] < tol:
-            side, lim = ("lower", lo) if u[j] - lo < tol else ("upper", hi)
-            at_limit.append(
-                f"{p.name} = {values[p.name]:.4g} is at its {side} limit {p.to_natural(lim):.4g}"
-            )
-    if at_limit:
-        note = "; ".join(at_limit) + " (an error at a limit is not reliable)"
-        message = f"{message}; {note}" if message else note
+    terms = _term_records(pb, per, phis, norms)
+    prior_terms = _prior_records(pb, u)
+    message = _with_limit_note(message, pb, u, np.array(m.errors), values)
     best_cfg = pb.config_at(u)
     ds = ds.copy()
     if pb.scale_index is not None:
@@ -314,7 +263,7 @@ def _result(pb: FitProblem, m, u, valid, message, method, mm, t0, settings) -> F
 
         ds.attrs["config_toml"] = dump_config(best_cfg)
     return FitResult(
-        parameters=names,
+        parameters=[p.name for p in pb.params],
         values=values,
         errors=errors,
         minos=minos_err,
@@ -339,3 +288,87 @@ def _result(pb: FitProblem, m, u, valid, message, method, mm, t0, settings) -> F
         data_terms=pb.like.terms,
         priors=prior_terms,
     )
+
+
+def _natural_values(pb: FitProblem, m, mm, u):
+    """Values, HESSE errors, log-scale flags and MINOS intervals in natural units."""
+    values, errors, log10, minos_err = {}, {}, {}, {}
+    err_u = np.array(m.errors)
+    for j, p in enumerate(pb.params):
+        v = p.to_natural(u[j])
+        values[p.name] = v
+        errors[p.name] = v * math.log(10.0) * err_u[j] if p.log else float(err_u[j])
+        log10[p.name] = p.log
+    if mm is not None:
+        for j, p in enumerate(pb.params):
+            me = mm.merrors[p.name] if p.name in mm.merrors else None
+            if me is not None and me.is_valid:
+                c = mm.values[j]
+                lo = p.to_natural(c + me.lower) - values[p.name]
+                hi = p.to_natural(c + me.upper) - values[p.name]
+                minos_err[p.name] = (float(lo), float(hi))
+    return values, errors, log10, minos_err
+
+
+def _correlation_covariance(pb: FitProblem, m, values) -> tuple[np.ndarray, np.ndarray]:
+    """The correlation matrix and the covariance in natural units (NaN without HESSE)."""
+    n = len(pb.params)
+    try:
+        cov_u = np.array(m.covariance)
+        corr = np.array(m.covariance.correlation())
+    except Exception:  # noqa: BLE001 - no covariance when HESSE failed
+        cov_u = np.full((n, n), np.nan)
+        corr = cov_u.copy()
+    d = np.array([values[p.name] * math.log(10.0) if p.log else 1.0 for p in pb.params])
+    cov = cov_u * d[:, None] * d[None, :]
+    return corr, cov
+
+
+def _term_records(pb: FitProblem, per, phis, norms) -> list[dict]:
+    """One record per data term: its chi2, points used and excluded, phi, normalisation."""
+    terms = []
+    for i, t in enumerate(pb.like.terms):
+        terms.append(
+            dict(
+                name=t.name,
+                chi2=float(per[i]),
+                n_points=t.n_points,
+                n_excluded_below_rmin=t.n_below,
+                n_excluded_above_rmax=t.n_above,
+                n_excluded_other=t.n_invalid,
+                phi_gv=float(phis[i]),
+                norm=None if norms[i] is None else float(norms[i]),
+                syst_norm_rel=t.syst_rel,
+            )
+        )
+    return terms
+
+
+def _prior_records(pb: FitProblem, u) -> list[dict]:
+    """One record per Gaussian prior: its mean, sigma and chi2 at ``u``."""
+    return [
+        dict(
+            name=pb.params[j].name,
+            mean=mean,
+            sigma=sigma,
+            chi2=float(((pb.params[j].to_natural(u[j]) - mean) / sigma) ** 2),
+        )
+        for j, mean, sigma in pb.priors
+    ]
+
+
+def _with_limit_note(message: str, pb: FitProblem, u, err_u, values) -> str:
+    """``message`` with a note naming every parameter that ended at one of its limits."""
+    at_limit = []
+    for j, p in enumerate(pb.params):
+        lo, hi = p.internal_limits()
+        tol = 1e-3 * max(float(err_u[j]), 1e-9)
+        if u[j] - lo < tol or hi - u[j] < tol:
+            side, lim = ("lower", lo) if u[j] - lo < tol else ("upper", hi)
+            at_limit.append(
+                f"{p.name} = {values[p.name]:.4g} is at its {side} limit {p.to_natural(lim):.4g}"
+            )
+    if at_limit:
+        note = "; ".join(at_limit) + " (an error at a limit is not reliable)"
+        message = f"{message}; {note}" if message else note
+    return message
