@@ -406,98 +406,29 @@ def scan(
         (JSON), ``escapade_version`` and the point counts ``points_ok``, ``points_failed``,
         ``points_computed`` (evaluated in this call), ``points_resumed`` (from checkpoints).
     """
-    from distributed import as_completed
-
     t0 = time.perf_counter()
     grid = _check_grid(grid)
-    if workers is not None:
-        import dask
-
-        if not isinstance(workers, int) or workers < 1:
-            raise ScanError(f"workers = {workers!r}: give a whole number >= 1")
-        if client is not None or dask.config.get("scheduler-address", None):
-            raise ScanError("workers applies to the local cluster only, not to a given scheduler")
-    if output is not None and Path(output).is_dir():
-        raise ScanError(f"output {str(output)!r} is a directory; give a file name such as scan.nc")
+    _check_options(client, workers, output)
     keys = list(grid)
     points = [dict(zip(keys, values, strict=True)) for values in itertools.product(*grid.values())]
     ckdir = checkpoint_dir(output) if output is not None else None
-
-    records: list[xr.Dataset | None] = [None] * len(points)
-    errors = [""] * len(points)
-    todo: list[tuple[int, Config, str]] = []
-    resumed = 0
-    for i, point in enumerate(points):
-        try:
-            pcfg = with_updates(cfg, point)
-        except ConfigError as exc:
-            errors[i] = _one_line(exc)
-            continue
-        key = point_key(pcfg, evaluate)
-        if ckdir is not None:
-            rec = _load_checkpoint(ckdir / f"{key}.nc", dump_config(pcfg), keep_fields)
-            if rec is not None:
-                records[i] = rec
-                resumed += 1
-                continue
-        todo.append((i, pcfg, key))
-
-    n_invalid = sum(1 for e in errors if e)
+    records, errors, todo = _plan(cfg, points, evaluate, ckdir, keep_fields)
+    resumed = sum(1 for r in records if r is not None)
     log.info(
         "started: %d points (%s values of %s), %d from checkpoints, %d invalid, %d to compute",
         len(points),
         " x ".join(str(len(v)) for v in grid.values()),
         ", ".join(grid),
         resumed,
-        n_invalid,
+        sum(1 for e in errors if e),
         len(todo),
     )
     if todo:
         ctx, advance = _progress(len(points), len(points) - len(todo), progress)
         with _client(client, workers) as c, ctx:
             log.debug("dask client: %s", c)
-            index = {}
-            pending = {}
-            for i, pcfg, key in todo:
-                fut = c.submit(
-                    _run_point_task,
-                    pcfg,
-                    keep_fields,
-                    evaluate,
-                    __version__,
-                    key=f"escapade-point-{key}",
-                    pure=False,
-                )
-                index[fut.key] = (i, key)
-                pending[fut.key] = fut
-            try:
-                for fut in as_completed(list(pending.values())):
-                    i, key = index[fut.key]
-                    del pending[fut.key]
-                    try:
-                        rec, errors[i], seconds = fut.result()
-                    except Exception as exc:  # noqa: BLE001 - e.g. a lost worker: only this point
-                        rec, errors[i], seconds = None, _one_line(exc), math.nan
-                    took = f" in {_duration(seconds)}" if math.isfinite(seconds) else ""
-                    log.info(
-                        "point %d/%d (%s) %s; %d left, %s elapsed",
-                        i + 1,
-                        len(points),
-                        _point_label(points[i]),
-                        f"done{took}" if rec is not None else f"failed{took}: {errors[i]}",
-                        len(pending),
-                        _duration(time.perf_counter() - t0),
-                    )
-                    if rec is not None:
-                        records[i] = rec
-                        if ckdir is not None:
-                            _write_netcdf(rec, ckdir / f"{key}.nc")
-                    fut.release()
-                    advance()
-            finally:
-                if pending:  # interrupted: what finished is checkpointed, the rest is dropped
-                    c.cancel(list(pending.values()))
-
+            run = _Run(points, records, errors, ckdir, t0, advance)
+            run.compute(c, todo, keep_fields, evaluate)
     ds = _stack(cfg, grid, records, errors)
     ds.attrs.update(
         points_computed=len(todo),
@@ -513,6 +444,99 @@ def scan(
     if output is not None:
         _write_netcdf(ds, Path(output))
     return ds
+
+
+def _check_options(client, workers: int | None, output) -> None:
+    """A ScanError for a worker count that is not a whole number, workers with a given
+    scheduler, or an output that is a folder."""
+    if workers is not None:
+        import dask
+
+        if not isinstance(workers, int) or workers < 1:
+            raise ScanError(f"workers = {workers!r}: give a whole number >= 1")
+        if client is not None or dask.config.get("scheduler-address", None):
+            raise ScanError("workers applies to the local cluster only, not to a given scheduler")
+    if output is not None and Path(output).is_dir():
+        raise ScanError(f"output {str(output)!r} is a directory; give a file name such as scan.nc")
+
+
+def _plan(cfg: Config, points, evaluate, ckdir: Path | None, keep_fields: bool):
+    """Per point: its checkpointed record (or None), its config error (or ""), and the
+    (index, config, checkpoint key) of every point still to compute."""
+    records: list[xr.Dataset | None] = [None] * len(points)
+    errors = [""] * len(points)
+    todo: list[tuple[int, Config, str]] = []
+    for i, point in enumerate(points):
+        try:
+            pcfg = with_updates(cfg, point)
+        except ConfigError as exc:
+            errors[i] = _one_line(exc)
+            continue
+        key = point_key(pcfg, evaluate)
+        if ckdir is not None:
+            rec = _load_checkpoint(ckdir / f"{key}.nc", dump_config(pcfg), keep_fields)
+            if rec is not None:
+                records[i] = rec
+                continue
+        todo.append((i, pcfg, key))
+    return records, errors, todo
+
+
+class _Run:
+    """The points of one scan on a dask client: submitted, collected as they finish
+    (logged, checkpointed), and cancelled if the scan is interrupted."""
+
+    def __init__(self, points, records, errors, ckdir: Path | None, t0: float, advance):
+        self.points, self.records, self.errors = points, records, errors
+        self.ckdir, self.t0, self.advance = ckdir, t0, advance
+
+    def compute(self, c, todo, keep_fields: bool, evaluate) -> None:
+        from distributed import as_completed
+
+        index, pending = {}, {}
+        for i, pcfg, key in todo:
+            fut = c.submit(
+                _run_point_task,
+                pcfg,
+                keep_fields,
+                evaluate,
+                __version__,
+                key=f"escapade-point-{key}",
+                pure=False,
+            )
+            index[fut.key] = (i, key)
+            pending[fut.key] = fut
+        try:
+            for fut in as_completed(list(pending.values())):
+                i, key = index[fut.key]
+                del pending[fut.key]
+                self.collect(fut, i, key, len(pending))
+        finally:
+            if pending:  # interrupted: what finished is checkpointed, the rest is dropped
+                c.cancel(list(pending.values()))
+
+    def collect(self, fut, i: int, key: str, left: int) -> None:
+        """One finished point: its record (checkpointed) or its error, and a log line."""
+        try:
+            rec, self.errors[i], seconds = fut.result()
+        except Exception as exc:  # noqa: BLE001 - e.g. a lost worker: only this point
+            rec, self.errors[i], seconds = None, _one_line(exc), math.nan
+        took = f" in {_duration(seconds)}" if math.isfinite(seconds) else ""
+        log.info(
+            "point %d/%d (%s) %s; %d left, %s elapsed",
+            i + 1,
+            len(self.points),
+            _point_label(self.points[i]),
+            f"done{took}" if rec is not None else f"failed{took}: {self.errors[i]}",
+            left,
+            _duration(time.perf_counter() - self.t0),
+        )
+        if rec is not None:
+            self.records[i] = rec
+            if self.ckdir is not None:
+                _write_netcdf(rec, self.ckdir / f"{key}.nc")
+        fut.release()
+        self.advance()
 
 
 def _stack(cfg: Config, grid: dict[str, list], records, errors) -> xr.Dataset:
