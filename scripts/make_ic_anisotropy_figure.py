@@ -20,7 +20,8 @@ import numpy as np  # noqa: E402
 from astropy_healpix import lonlat_to_healpix  # noqa: E402
 
 import escapade  # noqa: E402
-from escapade.sky.los import pixel_lonlat_deg, skymap  # noqa: E402
+from escapade.sky.assemble import skymap  # noqa: E402
+from escapade.sky.pixels import pixel_lonlat_deg  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PRESET = ROOT / "configs" / "letter_tau0.85_leptons.toml"

@@ -11,10 +11,11 @@ import escapade
 from escapade.cli import main
 from escapade.cli_gamma import parse_bands
 from escapade.io import open_solution
-from escapade.plots_gamma import fermi_comparison, igrb_intensity, regrid
+from escapade.sky.compare import fermi_comparison, igrb_intensity, regrid
 from escapade.sky.fermi import load_fermi_maps, observed_longitude_profile
+from escapade.sky.fits import write_healpix_fits
 from escapade.sky.io import SkyMapFileError, read_skymap_fits, read_skymaps
-from escapade.sky.los import SkyMap, write_healpix_fits
+from escapade.sky.maps import SkyMap
 
 SMALL = """
 [grid]

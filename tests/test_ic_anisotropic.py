@@ -27,7 +27,9 @@ from escapade.leptons.isrf_angular import (
     legendre_factor,
     real_harmonic,
 )
-from escapade.sky.los import Geometry, los_integrate, skymap
+from escapade.sky.assemble import skymap
+from escapade.sky.geometry import Geometry
+from escapade.sky.los import los_integrate
 
 C_CM_S = 2.99792458e10
 CASES = [  # gamma, eps (GeV), eps1 (GeV): Thomson, mild and deep Klein-Nishina

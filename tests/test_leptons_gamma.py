@@ -17,7 +17,7 @@ from escapade.emission.bremsstrahlung import (
     radiation_length_g_cm2,
 )
 from escapade.emission.inverse_compton import ic_emissivity_matrix, thomson_powerlaw_blackbody
-from escapade.sky.los import skymap
+from escapade.sky.assemble import skymap
 
 
 @pytest.mark.parametrize("p", [2.0, 2.5, 3.2])

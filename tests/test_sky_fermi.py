@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from escapade.sky import fermi
-from escapade.sky.los import SkyMap, pixel_lonlat_deg, profile_of_map
+from escapade.sky.maps import SkyMap
+from escapade.sky.pixels import pixel_lonlat_deg
+from escapade.sky.profiles import profile_of_map
 
 
 def test_maps_load_as_nside128_ring_galactic():

@@ -11,8 +11,9 @@ from conftest import small_config
 
 import escapade
 from escapade.emission import emissivity
-from escapade.sky import los
-from escapade.sky.los import Geometry, Stepping, los_integrate, path_length_kpc
+from escapade.sky import geometry, integrand, pixels
+from escapade.sky.geometry import Geometry, Stepping, path_length_kpc
+from escapade.sky.los import los_integrate
 
 GEOM = Geometry(8.5, 20.0, 4.0)
 DIRS_DEG = [
@@ -29,7 +30,7 @@ DIRS_DEG = [
 
 
 def _table(func, st=None):
-    r, z = los._table_axes(GEOM, st or Stepping())
+    r, z = integrand.table_axes(GEOM, st or Stepping())
     return func(r[:, None], z[None, :])
 
 
@@ -78,7 +79,7 @@ def test_sky_total_equals_volume_integral_seen_from_the_sun():
     # sum_pix I Omega_pix = int dV f / d^2 for a smooth ring (f ~ 0 at the Sun)
     f = lambda r, z: np.exp(-(((r - 4.0) / 1.0) ** 2) - (z / 0.3) ** 2)  # noqa: E731
     nside = 32
-    lon, lat = los.pixel_lonlat_deg(nside)
+    lon, lat = pixels.pixel_lonlat_deg(nside)
     i = los_integrate(_table(f), GEOM, np.radians(lon), np.radians(lat))[:, 0]
     lhs = i.sum() * 4 * math.pi / i.size
     dr, nphi = 0.01, 720
@@ -103,10 +104,10 @@ def test_model_map_converges_with_refined_steps(solution):
     # path steps halved and quartered on the same integrand table (whose own resolution,
     # 0.025 x 0.0025 kpc, changes maps by < 2e-3 when doubled)
     q = emissivity(solution, (2.0, 20.0))
-    gas = los.gas_of(solution)
-    geom = los.geometry_of(solution)
-    tab = los.integrand_table(q, gas, geom, Stepping())
-    lon, lat = los.pixel_lonlat_deg(8)
+    gas = geometry.gas_of(solution)
+    geom = geometry.geometry_of(solution)
+    tab = integrand.integrand_table(q, gas, geom, Stepping())
+    lon, lat = pixels.pixel_lonlat_deg(8)
     lr, br = np.radians(lon), np.radians(lat)
     out = []
     for f in (1.0, 2.0, 4.0):
@@ -128,8 +129,8 @@ def test_skymap_components_symmetry_and_direct_pixels(solution):
     lon, lat = smap.lonlat_deg()
     pick = np.nonzero(lon > 180)[0][::97]
     q = emissivity(solution, (2.0, 20.0))
-    geom = los.geometry_of(solution)
-    tab = los.integrand_table(q, los.gas_of(solution), geom)
+    geom = geometry.geometry_of(solution)
+    tab = integrand.integrand_table(q, geometry.gas_of(solution), geom)
     direct = los_integrate(tab, geom, np.radians(lon[pick]), np.radians(lat[pick])).sum(1)
     np.testing.assert_allclose(smap.total[pick], direct * 3.0856775814913673e21, rtol=1e-5)
     # the inner Galaxy is brighter than the anticentre and the poles
@@ -170,5 +171,5 @@ def test_longitude_profile_from_solution_matches_map_profile(solution):
 
 def test_profile_selection_matches_fermi_reference_npix():
     ref = escapade.sky.load_reference_profile(masked=False)
-    sel, ib, edges = los.profile_selection(128)
+    sel, ib, edges = pixels.profile_selection(128)
     np.testing.assert_array_equal(np.bincount(ib, minlength=180), ref["npix"].values)

@@ -120,7 +120,7 @@ def _write_fits_maps(smap, outdir: Path, extra: dict) -> list[Path]:
     from astropy.io import fits
 
     from .io import atomic_path
-    from .sky.los import write_healpix_fits
+    from .sky.fits import write_healpix_fits
 
     paths = []
     for comp in smap.maps:
@@ -160,7 +160,8 @@ def _omitted(names: str) -> str:
 
 
 def _emissivity_table(ds, band, model, outdir: Path, label: str) -> tuple[Path, float]:
-    from .plots_gamma import PI0_NOTE, emissivity_vs_r
+    from .emission.pion import emissivity_vs_r
+    from .plots_gamma import PI0_NOTE
 
     q = emissivity_vs_r(ds, band, model)
     r = q["r_kpc"].values
@@ -184,7 +185,7 @@ def _emissivity_table(ds, band, model, outdir: Path, label: str) -> tuple[Path, 
 def _lepton_emissivity_table(ds, band, outdir: Path, label: str, q_pi0_sun: float) -> Path:
     """r, bremsstrahlung per H atom, IC volume emissivity at z = 0 (leptonic solutions)."""
     from .emission.leptonic import bremsstrahlung_emissivity_band, ic_emissivity_band
-    from .plots_gamma import emissivity_vs_r
+    from .emission.pion import emissivity_vs_r
 
     dm = ds["density_midplane"]
     q_br = bremsstrahlung_emissivity_band(dm, band, he_to_h=None)
@@ -207,7 +208,7 @@ def _lepton_emissivity_table(ds, band, outdir: Path, label: str, q_pi0_sun: floa
 
 def _profile_table(smap, b_max, l_bin, mask, outdir: Path, label: str) -> Path:
     from .plots_gamma import ALL_NOTE, PI0_NOTE
-    from .sky.los import profile_of_map
+    from .sky.profiles import profile_of_map
 
     fermi = mask == "fermi"
     prof = profile_of_map(
@@ -239,8 +240,9 @@ def _profile_table(smap, b_max, l_bin, mask, outdir: Path, label: str) -> Path:
 
 
 def cmd_gamma(args) -> int:
-    from .plots_gamma import local_emissivity_casandjian2015, solution_label
-    from .sky.los import skymap
+    from .plots_gamma import solution_label
+    from .sky.assemble import skymap
+    from .sky.fermi import local_emissivity_casandjian2015
 
     bands = parse_bands(args.bands)
     nside = _check_nside(args.nside)
@@ -373,8 +375,9 @@ def _plot_emissivity(args) -> int:
 
 def _plot_profile(args) -> int:
     from .plots import save
-    from .plots_gamma import fermi_comparison, longitude_profile_figure, solution_label
-    from .sky.los import profile_of_map
+    from .plots_gamma import longitude_profile_figure, solution_label
+    from .sky.compare import fermi_comparison
+    from .sky.profiles import profile_of_map
 
     band = parse_band(args.band) if args.band else None
     if args.bands and band is None:

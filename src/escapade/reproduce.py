@@ -14,7 +14,7 @@ core) the worker
    emissivity per H atom vs R (Figure 1) and a 2-20 GeV sky map (pi0 + inverse Compton +
    bremsstrahlung),
    whose |b| < 5 deg longitude profile is compared with the Fermi-LAT maps (Figure 2;
-   an isotropic constant is fitted, see :func:`escapade.plots_gamma.fermi_comparison`).
+   an isotropic constant is fitted, see :func:`escapade.sky.compare.fermi_comparison`).
 
 Then the same for AMS-02 B/C with delta free and a high-rigidity break of D (the
 modern data). Writes
@@ -107,11 +107,12 @@ def evaluate(
     the reported chi2 is evaluated (ndof and the errors of the solve parameters are the
     coarse fit's).
     """
+    from .emission.pion import emissivity_vs_r
     from .fit import fit
     from .model import solve
     from .observables.local import observable
-    from .plots_gamma import emissivity_vs_r, fermi_comparison
-    from .sky import skymap
+    from .sky.assemble import skymap
+    from .sky.compare import fermi_comparison
 
     data = LETTER_DATA if era == "letter" else MODERN_DATA
     free = ["diffusion.d0_cm2_s", "modulation.phi_gv"]

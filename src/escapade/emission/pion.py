@@ -110,6 +110,7 @@ __all__ = [
     "emissivity",
     "emissivity_band",
     "emissivity_per_h_atom",
+    "emissivity_vs_r",
     "he_to_h_of",
     "low_energy_factors",
 ]
@@ -510,3 +511,14 @@ def emissivity(ds, band, he_to_h=None, model: str = "aafrag"):
     included (a later issue).
     """
     return emissivity_band(ds, band, he_to_h, model)
+
+
+def emissivity_vs_r(ds, band, model: str = "aafrag") -> xr.DataArray:
+    """pi0 emissivity per H atom over ``band`` at z = 0 against R (ph s^-1 sr^-1 H^-1).
+
+    Uses the mid-plane density (every solution has it; ``--full`` is not needed).
+    """
+    dens = ds["density_midplane"] if "density_midplane" in ds else ds["density"].interp(z_kpc=0.0)
+    q = emissivity_band(dens, band, he_to_h=he_to_h_of(ds), model=model)
+    q.attrs["r_sun_kpc"] = float(_config(ds).get("galaxy", {}).get("sun_r_kpc", 8.5))
+    return q

@@ -26,13 +26,15 @@ from importlib import resources
 import numpy as np
 import xarray as xr
 
-from .los import UNITS_INTENSITY, profile_selection
+from .components import UNITS_INTENSITY
+from .pixels import profile_selection
 
 __all__ = [
     "FermiMaps",
     "load_fermi_maps",
     "load_local_hi_emissivity",
     "load_reference_profile",
+    "local_emissivity_casandjian2015",
     "observed_longitude_profile",
     "profile_residuals",
 ]
@@ -92,7 +94,7 @@ def observed_longitude_profile(
 ) -> xr.Dataset:
     """Observed |b| < b_max longitude profile from the Fermi-LAT maps, with Poisson errors.
 
-    Same pixel selection and binning as :func:`escapade.sky.los.profile_of_map`:
+    Same pixel selection and binning as :func:`escapade.sky.profiles.profile_of_map`:
     pixel centres with |b| < b_max grouped in l bins from -180 deg; I = sum(counts) /
     sum(exposure Omega_pix), dI = sqrt(sum counts) / sum(exposure Omega_pix).
     ``mask=True`` drops the 3FGL point-source pixels. Returns a Dataset over
@@ -228,3 +230,33 @@ def load_local_hi_emissivity(region: str = "FERMI-LAT_LOCAL_HI") -> xr.Dataset:
         coords={"egamma_gev": e},
         attrs={"reference": "Casandjian 2015, ApJ 806, 240", "region": region},
     )
+
+
+def local_emissivity_casandjian2015(band) -> tuple[float, float, float] | None:
+    """The Casandjian 2015 local HI emissivity per H atom integrated over ``band`` (GeV).
+
+    Returns (value, lower error, upper error) in ph s^-1 sr^-1 per H atom, statistical
+    and systematic errors added in quadrature, or None when the band starts below the
+    table (50 MeV) or ends above 1 TeV. q is interpolated log-log between the bin
+    energies and extrapolated with the end slopes (above 50 GeV: < 0.1 % of the 0.1-100
+    GeV integral).
+    """
+    emin, emax = (float(x) for x in band)
+    em = load_local_hi_emissivity()
+    if emin < float(em["e_lo"][0]) - 1e-9 or emax > 1e3:
+        return None
+    e = em["egamma_gev"].values
+    out = []
+    for sign in (0, -1, 1):
+        lo = np.hypot(em["stat_lo"].values, em["sys_lo"].values)
+        hi = np.hypot(em["stat_hi"].values, em["sys_hi"].values)
+        e2q = em["e2q"].values + (hi if sign > 0 else -lo if sign < 0 else 0.0)
+        lq = np.log(np.maximum(e2q, 1e-300) * 1e-3 / e**2)
+        x = np.linspace(math.log(emin), math.log(emax), 2000)
+        slope_lo = (lq[1] - lq[0]) / math.log(e[1] / e[0])
+        slope_hi = (lq[-1] - lq[-2]) / math.log(e[-1] / e[-2])
+        y = np.interp(x, np.log(e), lq)
+        y = np.where(x < np.log(e[0]), lq[0] + slope_lo * (x - np.log(e[0])), y)
+        y = np.where(x > np.log(e[-1]), lq[-1] + slope_hi * (x - np.log(e[-1])), y)
+        out.append(float(np.trapezoid(np.exp(y + x), x)))
+    return out[0], out[0] - out[1], out[2] - out[0]

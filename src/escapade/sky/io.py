@@ -1,6 +1,6 @@
 """Reading HEALPix sky maps back from FITS (the files :meth:`SkyMap.write_fits` writes).
 
-:func:`read_skymap_fits` reads one file into a :class:`~escapade.sky.los.SkyMap` with one
+:func:`read_skymap_fits` reads one file into a :class:`~escapade.sky.maps.SkyMap` with one
 component; :func:`read_skymaps` reads a folder (such as the one ``escapade gamma`` writes)
 and groups its files into one :class:`SkyMap` per energy band and resolution, with the
 components ``HI``, ``H2``, ``HII`` and ``total`` together.
@@ -23,7 +23,8 @@ from astropy.io import fits
 from astropy_healpix import nside_to_npix
 from astropy_healpix.core import nested_to_ring
 
-from .los import UNITS_INTENSITY, SkyMap
+from .components import UNITS_INTENSITY
+from .maps import SkyMap
 
 __all__ = ["SkyMapFileError", "read_skymap_fits", "read_skymaps"]
 

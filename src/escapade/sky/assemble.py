@@ -1,0 +1,243 @@
+"""Sky maps and longitude profiles of a solution: :func:`skymap`, :func:`longitude_profile`.
+
+Intensity along the direction (l, b) seen from the Sun at (R_sun, z = 0):
+
+    I(l, b) = int_0^{s_max} ds  q(R(s), z(s)) n_gas(R(s), z(s))      [ph cm^-2 s^-1 sr^-1]
+
+with q the per-steradian emissivity per H atom (``escapade.emission.pion``; this is
+the 1/(4 pi) int ds q_4pi n of PHYSICS.md section 6) and n_gas, in H atoms per cm^3,
+split into the phases HI (n_HI), H2 (2 n_H2) and HII (n_HII) of the analytic gas
+model (:class:`escapade.galaxy.gas.AnalyticGas`), both on the fine table of
+:mod:`escapade.sky.integrand`, integrated by :func:`escapade.sky.los.los_integrate`.
+
+Components: pi0 decay per gas phase (``HI``, ``H2``, ``HII``); for solutions with
+electrons and positrons (``[leptons] enabled = true``) also inverse Compton (``IC``, a
+volume emissivity on the ISRF, :mod:`escapade.emission.leptonic`; the integrand is j(R, z)
+instead of q n_gas) and ``bremsstrahlung`` (per H atom, on all gas phases), with ``pi0``
+the sum of the phases and ``total`` = pi0 + IC + bremsstrahlung. Without leptons
+``total`` is the pi0 sum, as before.
+
+Anisotropic IC (``[leptons] ic_anisotropic = true``): the IC integrand also depends on
+the direction of the emitted photon, j = j_iso + sum_{l>=1,m} Q_lm(R, z) N_lm
+P_l^m(mu) cos(m psi) with mu = -sin b (constant along a line of sight) and psi(s) its
+azimuth from e_R; each column Q_lm is integrated with the weight cos(m psi(s)) on a
+0.05 x 0.02 kpc table, then multiplied by N_lm P_l^m(mu). The mirror symmetry
+I(l, b) = I(-l, b) still holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import astropy.units as u
+import numpy as np
+import xarray as xr
+from astropy_healpix import healpix_to_lonlat, nside_to_npix
+
+from ..constants import KPC_CM
+from ..galaxy.gas import AnalyticGas
+from ..io import stored_config
+from .components import LEPTONIC, PHASES
+from .geometry import Stepping, gas_of, geometry_of
+from .integrand import (
+    IC_TABLE_DR_KPC,
+    IC_TABLE_DZ_KPC,
+    integrand_table,
+    resample_rz,
+    table_axes,
+    volume_table,
+)
+from .los import los_integrate
+from .maps import SkyMap
+from .pixels import mirror_representatives, profile_selection
+from .profiles import profile_of_map
+
+__all__ = ["longitude_profile", "skymap"]
+
+
+def _ic_options(ds, ic_anisotropic, ic_lmax) -> tuple[bool, int]:
+    lep = stored_config(ds).get("leptons", {})
+    on = bool(lep.get("ic_anisotropic", False)) if ic_anisotropic is None else bool(ic_anisotropic)
+    from ..config import LeptonsConfig
+
+    default = LeptonsConfig.model_fields["ic_anisotropy_lmax"].default
+    lmax = int(lep.get("ic_anisotropy_lmax", default)) if ic_lmax is None else int(ic_lmax)
+    if not 1 <= lmax <= 16:
+        raise ValueError(f"ic_anisotropy_lmax = {lmax}: allowed 1 ... 16")
+    return on, lmax
+
+
+def _ic_anisotropic_correction(ds, band, lmax, geom, st, lon_rad, lat_rad, threads):
+    """sum_{l >= 1, m} Y_lm-weighted line-of-sight integrals of Q_lm (kpc x emissivity)."""
+    from ..emission.leptonic import ic_anisotropy_harmonics_band
+    from ..leptons.isrf_angular import legendre_factor
+
+    qh = ic_anisotropy_harmonics_band(ds, band, lmax)
+    st_ic = replace(st, table_dr_kpc=IC_TABLE_DR_KPC, table_dz_kpc=IC_TABLE_DZ_KPC)
+    r, z = table_axes(geom, st_ic)
+    tab = np.moveaxis(resample_rz(qh.values, qh["r_kpc"].values, qh["z_kpc"].values, r, z), 0, -1)
+    vals = los_integrate(tab, geom, lon_rad, lat_rad, st, threads, harmonic_m=qh.attrs["m"])
+    mu_e = -np.sin(lat_rad)  # the photon travels from the sample to the Sun
+    corr = np.zeros(vals.shape[0])
+    for p, (ell, m) in enumerate(zip(qh.attrs["l"], qh.attrs["m"], strict=True)):
+        corr += legendre_factor(ell, m, mu_e) * vals[:, p]
+    return corr
+
+
+def _skymap_pixels(
+    ds,
+    band,
+    nside,
+    pixels,
+    *,
+    gas,
+    production,
+    model,
+    he_to_h,
+    stepping,
+    threads,
+    leptons=None,
+    ic_anisotropic=None,
+    ic_lmax=None,
+):
+    from ..emission.leptonic import (
+        bremsstrahlung_emissivity_band,
+        has_leptons,
+        ic_emissivity_band,
+    )
+    from ..emission.pion import PionProduction
+
+    st = stepping or Stepping()
+    geom = geometry_of(ds)
+    gas = gas or gas_of(ds)
+    prod = production or PionProduction(model)
+    q = prod.emissivity_band(ds, band, he_to_h=he_to_h)  # ph s^-1 sr^-1 per H atom
+    table = integrand_table(q, gas, geom, st)  # ph s^-1 sr^-1 cm^-3, 3 phases
+    with_leptons = has_leptons(ds) if leptons is None else bool(leptons)
+    if with_leptons:
+        q_br = bremsstrahlung_emissivity_band(ds, band, he_to_h=he_to_h)
+        brems = integrand_table(q_br, gas, geom, st).sum(axis=2)  # all phases
+        ic = volume_table(ic_emissivity_band(ds, band), geom, st)
+        table = np.concatenate([table, ic[:, :, None], brems[:, :, None]], axis=2)
+    npix = nside_to_npix(nside)
+    pixels = np.arange(npix) if pixels is None else np.asarray(pixels, dtype=np.int64)
+    uniq, inverse = mirror_representatives(nside, pixels)
+    lon, lat = healpix_to_lonlat(uniq, nside, order="ring")
+    vals = los_integrate(table, geom, lon.to_value(u.rad), lat.to_value(u.rad), st, threads)
+    aniso, lmax = _ic_options(ds, ic_anisotropic, ic_lmax)
+    aniso = aniso and with_leptons
+    if aniso:
+        ic_col = len(PHASES) + LEPTONIC.index("IC")
+        vals[:, ic_col] += _ic_anisotropic_correction(
+            ds, band, lmax, geom, st, lon.to_value(u.rad), lat.to_value(u.rad), threads
+        )
+    vals *= KPC_CM
+    maps = {}
+    names = list(PHASES) + (list(LEPTONIC) if with_leptons else [])
+    for i, name in enumerate(names):
+        full = np.full(npix, np.nan)
+        full[pixels] = vals[inverse, i]
+        maps[name] = full
+    if with_leptons:
+        maps["pi0"] = maps["HI"] + maps["H2"] + maps["HII"]
+        maps["total"] = maps["pi0"] + maps["IC"] + maps["bremsstrahlung"]
+    else:
+        maps["total"] = maps["HI"] + maps["H2"] + maps["HII"]
+    meta = {
+        "process": "pi0+IC+bremsstrahlung" if with_leptons else "pi0",
+        "pi0_model": prod.model,
+        "he_to_h": q.attrs.get("he_to_h"),
+        "species_omitted": q.attrs.get("species_omitted", ""),
+        "r_sun_kpc": geom.r_sun_kpc,
+        "x_co": str(gas.x_co),
+    }
+    if with_leptons:
+        meta["ic_anisotropic"] = aniso
+        if aniso:
+            meta["ic_anisotropy_lmax"] = lmax
+    return SkyMap(int(nside), (float(band[0]), float(band[1])), maps, meta=meta)
+
+
+def skymap(
+    ds,
+    band,
+    nside: int = 128,
+    *,
+    gas: AnalyticGas | None = None,
+    production=None,
+    model: str = "aafrag",
+    he_to_h: float | None = None,
+    stepping: Stepping | None = None,
+    threads: int | None = None,
+    leptons: bool | None = None,
+    ic_anisotropic: bool | None = None,
+    ic_lmax: int | None = None,
+) -> SkyMap:
+    """Full-sky intensity maps of ``band`` = (emin, emax) GeV from a solution.
+
+    Returns a :class:`SkyMap` with the pi0 components HI, H2, HII and total, in
+    ph cm^-2 s^-1 sr^-1 integrated over the band; with ``leptons`` (default: when the
+    solution has e- and e+) also IC, bremsstrahlung, pi0 and total = all three.
+    ``ds`` must hold ``density`` (``escapade.solve(cfg, full=True)``). The gas model and
+    He/H come from the solution's config unless given. ``ic_anisotropic`` / ``ic_lmax``
+    override ``[leptons] ic_anisotropic`` / ``ic_anisotropy_lmax``: IC with the ISRF's
+    angular distribution (Moskalenko & Strong 2000; see :mod:`escapade.emission.leptonic`).
+    """
+    return _skymap_pixels(
+        ds,
+        band,
+        nside,
+        None,
+        gas=gas,
+        production=production,
+        model=model,
+        he_to_h=he_to_h,
+        stepping=stepping,
+        threads=threads,
+        leptons=leptons,
+        ic_anisotropic=ic_anisotropic,
+        ic_lmax=ic_lmax,
+    )
+
+
+def longitude_profile(
+    maps_or_ds,
+    band=None,
+    b_max_deg: float = 5.0,
+    l_bin_deg: float = 2.0,
+    mask=None,
+    *,
+    exposure=None,
+    nside: int = 128,
+    **skymap_kwargs,
+) -> xr.Dataset:
+    """``escapade.longitude_profile``: the |b| < b_max longitude profile, l bins.
+
+    ``maps_or_ds``: a :class:`SkyMap` (then ``band`` is ignored) or a solution
+    (then only the |b| < b_max pixels of an ``nside`` map of ``band`` are
+    integrated). See :func:`profile_of_map` for ``mask`` and ``exposure``.
+    Returns a Dataset over ``l_deg`` (bin centres, -179 ... 179 for 2-deg bins) with
+    one variable per component (ph cm^-2 s^-1 sr^-1) and ``npix`` per bin.
+    """
+    if isinstance(maps_or_ds, SkyMap):
+        smap = maps_or_ds
+    else:
+        if band is None:
+            raise ValueError("a band (emin, emax) in GeV is needed to compute a profile")
+        sel, _, _ = profile_selection(nside, b_max_deg, l_bin_deg)
+        smap = _skymap_pixels(
+            maps_or_ds,
+            band,
+            nside,
+            sel,
+            gas=skymap_kwargs.get("gas"),
+            production=skymap_kwargs.get("production"),
+            model=skymap_kwargs.get("model", "aafrag"),
+            he_to_h=skymap_kwargs.get("he_to_h"),
+            stepping=skymap_kwargs.get("stepping"),
+            threads=skymap_kwargs.get("threads"),
+            leptons=skymap_kwargs.get("leptons"),
+            ic_anisotropic=skymap_kwargs.get("ic_anisotropic"),
+            ic_lmax=skymap_kwargs.get("ic_lmax"),
+        )
+    return profile_of_map(smap, b_max_deg, l_bin_deg, mask=mask, exposure=exposure)

@@ -1,0 +1,85 @@
+"""The model cylinder seen from the Sun, the line-of-sight accuracy controls, path lengths.
+
+The path along (l, b) ends where it leaves the model cylinder R <= R_max, |z| <= H:
+
+    s_max  = min( (R_sun cos l + sqrt(R_max^2 - R_sun^2 sin^2 l)) / cos b,  H / |sin b| ).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..galaxy.gas import AnalyticGas
+from ..io import stored_config
+
+__all__ = ["Geometry", "Stepping", "gas_of", "geometry_of", "path_length_kpc"]
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """The model cylinder and the observer: all in kpc."""
+
+    r_sun_kpc: float = 8.5
+    r_max_kpc: float = 20.0
+    h_kpc: float = 4.0
+
+    def __post_init__(self):
+        if not (0.0 <= self.r_sun_kpc < self.r_max_kpc) or self.h_kpc <= 0:
+            raise ValueError(f"invalid geometry {self}: need 0 <= R_sun < R_max and H > 0")
+
+
+@dataclass(frozen=True)
+class Stepping:
+    """Accuracy controls of the line-of-sight integral (see the module docstring)."""
+
+    ds_max_kpc: float = 0.2
+    dz_rel: float = 0.05
+    z_soft_kpc: float = 0.02
+    table_dr_kpc: float = 0.025
+    table_dz_kpc: float = 0.0025
+    min_samples: int = 16
+
+    def refined(self, factor: float = 2.0) -> Stepping:
+        """All steps divided by ``factor`` (for convergence checks)."""
+        return Stepping(
+            self.ds_max_kpc / factor,
+            self.dz_rel / factor,
+            self.z_soft_kpc / factor,
+            self.table_dr_kpc / factor,
+            self.table_dz_kpc / factor,
+            self.min_samples,
+        )
+
+
+def geometry_of(ds) -> Geometry:
+    """The geometry of a solution: R_max and H from its grid, R_sun from its config."""
+    cfg = stored_config(ds).get("galaxy", {})
+    r_max = float(ds["r_kpc"].values.max()) if "r_kpc" in ds.coords else cfg.get("r_max_kpc")
+    h = float(np.abs(ds["z_kpc"].values).max()) if "z_kpc" in ds.coords else None
+    return Geometry(
+        r_sun_kpc=float(cfg.get("sun_r_kpc", 8.5)),
+        r_max_kpc=float(r_max if r_max is not None else cfg.get("r_max_kpc", 20.0)),
+        h_kpc=float(h if h is not None else cfg.get("halo_height_kpc", 4.0)),
+    )
+
+
+def gas_of(ds) -> AnalyticGas:
+    """The analytic gas model of a solution's ``[gas]`` section (defaults otherwise)."""
+    g = stored_config(ds).get("gas", {})
+    kw = {k: g[k] for k in ("x_co", "he_to_h", "enabled") if k in g}
+    return AnalyticGas(**kw)
+
+
+def path_length_kpc(l_rad, b_rad, geom: Geometry) -> np.ndarray:
+    """Distance from the Sun to the edge of the model cylinder along (l, b)."""
+    l_rad, b_rad = np.broadcast_arrays(np.asarray(l_rad, float), np.asarray(b_rad, float))
+    cb = np.cos(b_rad)
+    sb = np.abs(np.sin(b_rad))
+    rs, rm = geom.r_sun_kpc, geom.r_max_kpc
+    root = rs * np.cos(l_rad) + np.sqrt(rm**2 - (rs * np.sin(l_rad)) ** 2)
+    with np.errstate(divide="ignore"):
+        s_r = np.where(cb > 1e-15, root / np.maximum(cb, 1e-300), np.inf)
+        s_z = np.where(sb > 1e-15, geom.h_kpc / np.maximum(sb, 1e-300), np.inf)
+    return np.minimum(s_r, s_z)
