@@ -18,7 +18,7 @@ from numpy.polynomial import legendre as npleg
 import escapade
 from escapade.config import validate_config
 from escapade.emission.ic_anisotropic import _z_u0, ic_kernel_anisotropic, kernel_legendre_moments
-from escapade.emission.inverse_compton import SIGMA_T_CM2, ic_kernel
+from escapade.interactions.inverse_compton import SIGMA_T_CM2, ic_kernel
 from escapade.leptons.isrf_angular import (
     EMITTERS,
     EmittingDisk,

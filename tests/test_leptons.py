@@ -12,8 +12,9 @@ from scipy.integrate import quad
 import escapade
 from escapade.config import ConfigError, validate_config
 from escapade.constants import M_ELECTRON_GEV, MYR_S
-from escapade.emission.inverse_compton import SIGMA_T_CM2, blackbody_energy_density_gev_cm3
 from escapade.grid import Grid, value_at_sun
+from escapade.interactions.blackbody import blackbody_energy_density_gev_cm3
+from escapade.interactions.inverse_compton import SIGMA_T_CM2
 from escapade.leptons import LeptonLosses, LeptonProduction, MagneticField, isrf_model
 from escapade.leptons.fields import GAUSS2_TO_GEV_CM3
 from escapade.leptons.losses import coulomb_rate_gev_s, ionisation_rate_gev_s

@@ -9,14 +9,14 @@ import pytest
 from scipy.integrate import quad
 
 from escapade.constants import M_ELECTRON_GEV
-from escapade.emission.bremsstrahlung import (
+from escapade.emission.inverse_compton import ic_emissivity_matrix, thomson_powerlaw_blackbody
+from escapade.interactions.bremsstrahlung import (
     RADIATION_LENGTH_G_CM2,
     TSAI,
     bremsstrahlung_loss_rate_gev_s,
     dsigma_dk_cm2_per_gev,
     radiation_length_g_cm2,
 )
-from escapade.emission.inverse_compton import ic_emissivity_matrix, thomson_powerlaw_blackbody
 from escapade.sky.assemble import skymap
 
 

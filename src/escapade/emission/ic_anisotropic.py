@@ -19,7 +19,7 @@ is the Klein-Nishina cross section in the electron rest frame, where for gamma >
 photon arrives head-on with energy eps' = gamma eps u, boosted back to the lab, times
 the collision rate c u n. Checks (tests/test_ic_anisotropic.py): its average over an
 isotropic photon gas, (1/2) int_0^2 du, is Blumenthal & Gould 1970 eq. (2.48)
-(:func:`escapade.emission.inverse_compton.ic_kernel`); in the Thomson limit the
+(:func:`escapade.interactions.inverse_compton.ic_kernel`); in the Thomson limit the
 scattered power int eps1 dN is sigma_T c gamma^2 eps u^2, the textbook
 (1 - beta cos theta)^2 dependence (Rybicki & Lightman 1979, eq. 7.16a).
 

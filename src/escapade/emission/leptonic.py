@@ -32,11 +32,12 @@ import numpy as np
 import xarray as xr
 
 from ..constants import M_ELECTRON_GEV
+from ..interactions.blackbody import blackbody_eps_grid, blackbody_number_density
 from ..io import stored_config
+from ..numerics.quadrature import log_gauss_band, log_trapezoid, power_law_interp_matrix
 from .bremsstrahlung import bremsstrahlung_emissivity_matrix
 from .ic_anisotropic import kernel_legendre_moments
-from .inverse_compton import blackbody_eps_grid, blackbody_number_density, ic_emissivity_matrix
-from .quadrature import log_gauss_band, log_trapezoid, power_law_interp_matrix
+from .inverse_compton import ic_emissivity_matrix
 
 __all__ = [
     "LEPTONS",

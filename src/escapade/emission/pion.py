@@ -100,8 +100,8 @@ import xarray as xr
 
 from ..constants import C_CM_S, FOUR_PI, M_PROTON_GEV, MB_CM2
 from ..io import stored_config
+from ..numerics.quadrature import log_gauss_band, log_trapezoid, power_law_interp_matrix
 from ..species import nuclide
-from .quadrature import log_gauss_band, log_trapezoid, power_law_interp_matrix
 
 __all__ = [
     "MODELS",

@@ -49,7 +49,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..emission.inverse_compton import blackbody_energy_density_gev_cm3
+from ..interactions.blackbody import blackbody_energy_density_gev_cm3
 
 __all__ = ["B_FIELD_MODELS", "ISRF_MODELS", "GreyBody", "ISRF", "MagneticField", "isrf_model"]
 

@@ -6,11 +6,11 @@ E is the kinetic energy, gamma = 1 + E / (m_e c^2), beta the speed.
   b = (4/3) sigma_T c beta^2 gamma^2 U_B, U_B = B^2 / (8 pi) of the total field
   (:class:`escapade.leptons.fields.MagneticField`).
 * Inverse Compton, Klein-Nishina, on every ISRF component
-  (:func:`escapade.emission.inverse_compton.ic_loss_rate_gev_s`, BG70 eq. 2.48); the
+  (:func:`escapade.interactions.inverse_compton.ic_loss_rate_gev_s`, BG70 eq. 2.48); the
   rate of a diluted black body is its dilution times that of the full black body, so
   b_IC(E, R, z) = sum_i w_i(R, z) b_i(E).
 * Bremsstrahlung in neutral (and, with the same complete-screening cross section,
-  ionised) H and He (:func:`escapade.emission.bremsstrahlung.bremsstrahlung_loss_rate_gev_s`,
+  ionised) H and He (:func:`escapade.interactions.bremsstrahlung.bremsstrahlung_loss_rate_gev_s`,
   Tsai 1974; RPP radiation lengths).
 * Ionisation of neutral H and He (Ginzburg 1979, *Theoretical Physics and Astrophysics*;
   the form used by Strong & Moskalenko 1998, ApJ 509, 212, App. C):
@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..constants import C_CM_S, HBAR_C_GEV_CM, M_ELECTRON_GEV, R_ELECTRON_CM
-from ..emission.bremsstrahlung import bremsstrahlung_loss_rate_gev_s
-from ..emission.inverse_compton import SIGMA_T_CM2, ic_loss_rate_gev_s
+from ..interactions.bremsstrahlung import bremsstrahlung_loss_rate_gev_s
+from ..interactions.inverse_compton import SIGMA_T_CM2, ic_loss_rate_gev_s
 from ..transport.losses import I_H_GEV, I_HE_GEV
 from .fields import ISRF, MagneticField, isrf_model
 

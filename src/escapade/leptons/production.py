@@ -31,7 +31,7 @@ from importlib import resources
 import numpy as np
 
 from ..constants import C_CM_S, MB_CM2
-from ..emission.quadrature import log_trapezoid, power_law_interp_matrix
+from ..numerics.quadrature import log_trapezoid, power_law_interp_matrix
 from ..species import nuclide
 
 __all__ = ["LEPTON_PRODUCTION_MODELS", "LeptonProduction", "production_table"]
