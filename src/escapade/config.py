@@ -20,6 +20,7 @@ import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .galaxy.sources import RADIAL_PROFILES
+from .nuclear.abundances import preset as abundance_preset_table
 from .nuclear.crosssections import INELASTIC_SETS
 from .species import SpeciesError, nuclide
 
@@ -30,6 +31,16 @@ class ConfigError(ValueError):
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=True)
+
+    def _shown(self, key: str) -> str:
+        """``key = value`` for an error message, marked ``(default)`` if the user did not write it.
+
+        A cross-key check can then say which side of a conflict came from the user.
+        """
+        value = getattr(self, key)
+        shown = str(value).lower() if isinstance(value, bool) else repr(value)
+        mark = "" if key in self.model_fields_set else " (default)"
+        return f"{key} = {shown}{mark}"
 
     @model_validator(mode="before")
     @classmethod
@@ -53,7 +64,7 @@ class GalaxyConfig(_Section):
     def _sun_inside(self):
         if self.sun_r_kpc >= self.r_max_kpc:
             raise ValueError(
-                f"sun_r_kpc = {self.sun_r_kpc} must be smaller than r_max_kpc = {self.r_max_kpc}"
+                f"{self._shown('sun_r_kpc')} must be smaller than {self._shown('r_max_kpc')}"
             )
         return self
 
@@ -73,8 +84,8 @@ class GridConfig(_Section):
     def _energy_order(self):
         if not self.ekin_max_gev_per_n > self.ekin_min_gev_per_n:
             raise ValueError(
-                f"ekin_max_gev_per_n = {self.ekin_max_gev_per_n} must exceed "
-                f"ekin_min_gev_per_n = {self.ekin_min_gev_per_n}"
+                f"{self._shown('ekin_max_gev_per_n')} must exceed "
+                f"{self._shown('ekin_min_gev_per_n')}"
             )
         return self
 
@@ -153,8 +164,8 @@ class SourceConfig(_Section):
     def _breaks(self):
         if len(self.break_rigidities_gv) != len(self.break_indices):
             raise ValueError(
-                "break_rigidities_gv and break_indices must have the same length "
-                f"(got {len(self.break_rigidities_gv)} and {len(self.break_indices)})"
+                f"{self._shown('break_rigidities_gv')} and {self._shown('break_indices')} "
+                "must have the same length (one slope above each break)"
             )
         if any(b <= 0 for b in self.break_rigidities_gv) or sorted(
             self.break_rigidities_gv
@@ -217,16 +228,47 @@ class NuclearConfig(_Section):
         return v
 
 
+DEFAULT_ABUNDANCES: dict[str, float] = {"1H": 1.0, "4He": 0.12}
+"""Built-in source abundances of 1H and 4He (relative to 1H) when none are written."""
+
+
+def default_abundances(data: dict[str, Any]) -> dict[str, float]:
+    """The ``[species] abundances`` of a run that does not write them, for what it propagates.
+
+    ``data`` holds the species keys validated so far. A ``z_max`` run gets ``{}``: the
+    ``abundance_preset`` supplies every isotope (see :func:`escapade.model.resolve_abundances`).
+    An explicit ``propagate`` run gets :data:`DEFAULT_ABUNDANCES` for 1H and 4He and the
+    ``abundance_preset`` value (the AMS-02 fit, ``escapade/data/abundances/ams02.toml``) for
+    every other propagated isotope, as a ``z_max`` run does; isotopes the preset does not
+    inject (all of them with ``'none'``) are left out: secondaries only.
+    """
+    if data.get("z_max") is not None or not isinstance(data.get("propagate"), list):
+        return {}
+    name = data.get("abundance_preset", "ams02")
+    table = abundance_preset_table(name) if name != "none" else {}
+    out = {}
+    for iso in data["propagate"]:
+        value = DEFAULT_ABUNDANCES.get(iso, table.get(iso))
+        if value is not None:
+            out[iso] = value
+    return out
+
+
 class SpeciesConfig(_Section):
-    """Which nuclei to propagate and their relative source abundances."""
+    """Which nuclei to propagate and their relative source abundances.
+
+    Defaults follow the propagated species (:func:`default_abundances`); only what the
+    user wrote is checked against ``propagate`` or ``z_max``.
+    """
 
     z_max: int | None = Field(
         None, ge=1, le=28, description="propagate every CR isotope with Z <= z_max (the network)"
     )
     abundance_preset: Literal["ams02", "none"] = Field(
         "ams02",
-        description="source abundances of isotopes not in `abundances` (z_max runs): "
-        "'ams02' (fitted, escapade/data/abundances) or 'none' (0)",
+        description="source abundances of isotopes not in `abundances` (z_max runs, and "
+        "propagate runs that do not write `abundances`): 'ams02' (fitted, "
+        "escapade/data/abundances) or 'none' (0)",
     )
     antiprotons: bool = Field(
         False, description="also propagate secondary antiprotons (from 1H and 4He)"
@@ -235,8 +277,9 @@ class SpeciesConfig(_Section):
         default_factory=lambda: ["1H", "4He"], description="isotopes to propagate, e.g. ['1H']"
     )
     abundances: dict[str, float] = Field(
-        default_factory=lambda: {"1H": 1.0, "4He": 0.12},
-        description="source abundance relative to 1H at spectrum_reference_rigidity_gv",
+        default_factory=default_abundances,
+        description="source abundance relative to 1H at spectrum_reference_rigidity_gv; "
+        "not written: 1H = 1.0, 4He = 0.12 and abundance_preset for the other propagated isotopes",
     )
 
     @field_validator("propagate")
@@ -259,6 +302,8 @@ class SpeciesConfig(_Section):
             raise ValueError(
                 f"give either z_max (= {self.z_max}) or an explicit propagate list, not both"
             )
+        if "abundances" not in self.model_fields_set:
+            return self  # the default follows propagate / z_max (default_abundances)
         for name, val in self.abundances.items():
             if self.z_max is not None:
                 try:
@@ -269,7 +314,7 @@ class SpeciesConfig(_Section):
                     raise ValueError(f"abundances names {name!r} (Z = {z} > z_max = {self.z_max})")
             elif name not in self.propagate:
                 raise ValueError(
-                    f"abundances names {name!r}, which is not in propagate = {self.propagate}"
+                    f"abundances names {name!r}, which is not in {self._shown('propagate')}"
                 )
             if not (val >= 0 and math.isfinite(val)):
                 raise ValueError(f"abundances.{name} = {val} must be finite and >= 0")
@@ -324,8 +369,9 @@ class LeptonsConfig(_Section):
         rb, gi = self.electron_break_rigidities_gv, self.electron_break_indices
         if len(rb) != len(gi):
             raise ValueError(
-                "electron_break_rigidities_gv and electron_break_indices must have the same "
-                f"length (got {len(rb)} and {len(gi)})"
+                f"{self._shown('electron_break_rigidities_gv')} and "
+                f"{self._shown('electron_break_indices')} must have the same length "
+                "(one slope above each break)"
             )
         if any(not (b > 0 and math.isfinite(b)) for b in rb) or sorted(rb) != list(rb):
             raise ValueError(
@@ -402,20 +448,34 @@ class Config(BaseModel):
             and self.diffusion.delta <= 0
         ):
             raise ValueError(
-                f"reacceleration.formula = 'seo_ptuskin' needs diffusion.delta > 0 "
-                f"(got {self.diffusion.delta}); use formula = 'simple' or a positive delta"
+                f"reacceleration.{self.reacceleration._shown('formula')} needs "
+                f"diffusion.delta > 0 (got {self.diffusion.delta}); use formula = 'simple' "
+                "or a positive delta"
             )
         if self.leptons.enabled and self.leptons.secondaries:
             names = None if self.species.z_max is not None else self.species.propagate
             if names is not None and "1H" not in names:
                 raise ValueError(
-                    "leptons.secondaries = true needs 1H among the propagated species "
-                    f"(species.propagate = {names}); add it or set leptons.secondaries = false"
+                    f"leptons.{self.leptons._shown('secondaries')} needs 1H among the "
+                    f"propagated species (species.{self.species._shown('propagate')}); add it "
+                    "or set leptons.secondaries = false"
                 )
+        sp = self.species
         for name in self.source.index_overrides:
-            if name not in self.species.propagate:
+            if sp.z_max is not None:  # the network, not the (unused) propagate default
+                try:
+                    z = nuclide(name).z
+                except SpeciesError as exc:
+                    raise ValueError(f"source.index_overrides: {exc}") from None
+                if z > sp.z_max:
+                    raise ValueError(
+                        f"source.index_overrides names {name!r} "
+                        f"(Z = {z} > species.z_max = {sp.z_max})"
+                    )
+            elif name not in sp.propagate:
                 raise ValueError(
-                    f"source.index_overrides names {name!r}, which is not in species.propagate"
+                    f"source.index_overrides names {name!r}, which is not in "
+                    f"species.{sp._shown('propagate')}"
                 )
         return self
 
@@ -453,7 +513,10 @@ def validate_config(data: dict[str, Any]) -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        lines = [_format_error(e, data) for e in exc.errors()]
+        # a default that depends on a key which failed (default_abundances) is not a problem
+        # of its own: the failed key is reported
+        errors = [e for e in exc.errors() if e["type"] != "default_factory_not_called"]
+        lines = [_format_error(e, data) for e in errors]
         raise ConfigError("invalid configuration: " + "; ".join(lines)) from None
 
 
@@ -507,6 +570,13 @@ def with_updates(cfg: Config, updates: dict[str, Any]) -> Config:
     Unknown keys raise :class:`ConfigError` listing the valid ones.
     """
     data = config_to_dict(cfg)
+    membership = {"species.propagate", "species.z_max", "species.abundance_preset"}
+    if (
+        membership & updates.keys()
+        and "species.abundances" not in updates
+        and "abundances" not in cfg.species.model_fields_set
+    ):
+        data["species"].pop("abundances", None)  # default abundances follow the new species
     for dotted, value in updates.items():
         parts = dotted.split(".")
         if (
