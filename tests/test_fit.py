@@ -308,7 +308,7 @@ def _d0_words(csv) -> list[str]:
 
 def test_scan_fit_evaluator(synthetic_bc, tmp_path):
     from escapade.cli import UserError
-    from escapade.cli_scan import fit_evaluator
+    from escapade.cli.scan import fit_evaluator
     from escapade.scan import run_point
 
     csv = tmp_path / "bc.csv"
@@ -330,7 +330,7 @@ def test_scan_fit_evaluator(synthetic_bc, tmp_path):
 
 def test_a_fit_spec_drives_the_fit_and_the_package_is_callable(synthetic_bc, tmp_path):
     import escapade.fit as fitpkg
-    from escapade.cli_fit import options_from_words
+    from escapade.cli.fit import options_from_words
 
     csv = tmp_path / "bc.csv"
     _write_csv(csv, synthetic_bc)

@@ -9,7 +9,7 @@ from astropy_healpix.core import ring_to_nested
 
 import escapade
 from escapade.cli import main
-from escapade.cli_gamma import parse_bands
+from escapade.cli.gamma import parse_bands
 from escapade.io import open_solution
 from escapade.sky.compare import fermi_comparison, igrb_intensity, regrid
 from escapade.sky.fermi import load_fermi_maps, observed_longitude_profile

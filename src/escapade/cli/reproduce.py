@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .cli_logging import add_verbosity_arguments
+from .verbosity import add_verbosity_arguments
 
 
 def cmd_reproduce(args) -> int:
-    from .reproduce import reproduce
+    from ..reproduce import reproduce
 
     out = Path(args.out)
     summary = reproduce(out, fast=args.fast, modern=not args.no_modern, client=args.scheduler)

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .cli import UserError
-from .cli_logging import add_verbosity_arguments
+from .common import UserError
+from .verbosity import add_verbosity_arguments
 
 if TYPE_CHECKING:
-    from .fit.spec import FitSpec
+    from ..fit.spec import FitSpec
 
 EXIT_POINTS_FAILED = 1
 SHOWN_FAILURES = 10
@@ -31,7 +31,7 @@ SHOWN_FAILURES = 10
 
 def parse_set(items: list[str]) -> dict[str, list]:
     """``["diffusion.tau=0:1:11", ...]`` -> ``{"diffusion.tau": [0.0, 0.1, ...]}``, keys checked."""
-    from .scan import ScanError, parse_values, validate_key
+    from ..scan import ScanError, parse_values, validate_key
 
     grid: dict[str, list] = {}
     for item in items:
@@ -53,7 +53,7 @@ def parse_set(items: list[str]) -> dict[str, list]:
 
 
 def _fit_at_point(spec: FitSpec, cfg):
-    from .fit import fit
+    from ..fit import fit
 
     return fit(cfg, **spec.kwargs()).to_dataset()
 
@@ -67,9 +67,9 @@ def fit_evaluator(fit_args: list[str]):
     and the result's ``to_dataset()`` (the best-fit solution with ``fit_value``/``fit_error``
     per ``fit_parameter``, ``chi2``, ``ndof``, ``pvalue``, ...) is stacked like a solution.
     """
-    from .cli_fit import options_from_words
-    from .fit import FitError, check_parameter_name
-    from .measurements import load_measurement
+    from ..fit import FitError, check_parameter_name
+    from ..measurements import load_measurement
+    from .fit import options_from_words
 
     try:
         spec, _ = options_from_words(list(fit_args))
@@ -87,8 +87,8 @@ def fit_evaluator(fit_args: list[str]):
 
 
 def cmd_scan(args) -> int:
-    from .config import load_config
-    from .scan import ScanError, checkpoint_dir, scan
+    from ..config import load_config
+    from ..scan import ScanError, checkpoint_dir, scan
 
     grid = parse_set(args.set)
     evaluate = fit_evaluator(args.fit) if args.fit is not None else None

@@ -17,11 +17,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cli import UserError
-from .cli_logging import add_verbosity_arguments
+from .common import UserError
+from .verbosity import add_verbosity_arguments
 
 if TYPE_CHECKING:
-    from .fit.spec import FitSpec
+    from ..fit.spec import FitSpec
 
 EXIT_NOT_CONVERGED = 1
 
@@ -158,8 +158,8 @@ def options(args) -> tuple[FitSpec, str]:
     """
     from pydantic import ValidationError
 
-    from .fit.parameters import parse_value
-    from .fit.spec import FitSpec
+    from ..fit.parameters import parse_value
+    from ..fit.spec import FitSpec
 
     free = [k.strip() for item in args.free for k in item.split(",") if k.strip()]
     bounds = dict(_bound(b) for b in args.bound)
@@ -192,7 +192,7 @@ def options(args) -> tuple[FitSpec, str]:
 
 class _RaisingParser(argparse.ArgumentParser):
     def error(self, message):
-        from .fit.fit import FitError
+        from ..fit.fit import FitError
 
         raise FitError(f"fit options: {message}")
 
@@ -202,7 +202,7 @@ def options_from_words(words: list[str]) -> tuple[FitSpec, str]:
 
     Raises :class:`escapade.fit.FitError` for bad words.
     """
-    from .fit.fit import FitError
+    from ..fit.fit import FitError
 
     p = _RaisingParser(prog="escapade fit", add_help=False)
     add_arguments(p)
@@ -215,9 +215,9 @@ def options_from_words(words: list[str]) -> tuple[FitSpec, str]:
 
 
 def cmd_fit(args) -> int:
-    from .config import load_config
-    from .fit.fit import FitError, fit
-    from .plots import fit_figure
+    from ..config import load_config
+    from ..fit.fit import FitError, fit
+    from ..plots import fit_figure
 
     try:
         spec, output = options(args)

@@ -31,8 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .cli import UserError
-from .cli_logging import add_verbosity_arguments, progress_bar
+from .common import UserError
+from .verbosity import add_verbosity_arguments, progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def _band_tag(band) -> str:
 
 
 def _open_full(path: str):
-    from .io import open_solution
+    from ..io import open_solution
 
     ds = open_solution(path)
     if "density" not in ds:
@@ -105,7 +105,7 @@ def _open_full(path: str):
 def _header_meta(ds, path) -> dict:
     import tomllib
 
-    from ._version import __version__
+    from .._version import __version__
 
     d = tomllib.loads(ds.attrs.get("config_toml", "")).get("diffusion", {})
     meta = {"SOLUTION": Path(path).name, "ESCVER": __version__}
@@ -119,8 +119,8 @@ def _header_meta(ds, path) -> dict:
 def _write_fits_maps(smap, outdir: Path, extra: dict) -> list[Path]:
     from astropy.io import fits
 
-    from .io import atomic_path
-    from .sky.fits import write_healpix_fits
+    from ..io import atomic_path
+    from ..sky.fits import write_healpix_fits
 
     paths = []
     for comp in smap.maps:
@@ -138,7 +138,7 @@ def _write_fits_maps(smap, outdir: Path, extra: dict) -> list[Path]:
 
 
 def _write_csv(path: Path, header: list[str], columns: list[str], data, fmt) -> Path:
-    from .io import atomic_path
+    from ..io import atomic_path
 
     with atomic_path(path, suffix=".csv") as tmp:
         np.savetxt(
@@ -160,8 +160,8 @@ def _omitted(names: str) -> str:
 
 
 def _emissivity_table(ds, band, model, outdir: Path, label: str) -> tuple[Path, float]:
-    from .emission.pion import emissivity_vs_r
-    from .plots_gamma import PI0_NOTE
+    from ..emission.pion import emissivity_vs_r
+    from ..plots_gamma import PI0_NOTE
 
     q = emissivity_vs_r(ds, band, model)
     r = q["r_kpc"].values
@@ -184,8 +184,8 @@ def _emissivity_table(ds, band, model, outdir: Path, label: str) -> tuple[Path, 
 
 def _lepton_emissivity_table(ds, band, outdir: Path, label: str, q_pi0_sun: float) -> Path:
     """r, bremsstrahlung per H atom, IC volume emissivity at z = 0 (leptonic solutions)."""
-    from .emission.leptonic import bremsstrahlung_emissivity_band, ic_emissivity_band
-    from .emission.pion import emissivity_vs_r
+    from ..emission.leptonic import bremsstrahlung_emissivity_band, ic_emissivity_band
+    from ..emission.pion import emissivity_vs_r
 
     dm = ds["density_midplane"]
     q_br = bremsstrahlung_emissivity_band(dm, band, he_to_h=None)
@@ -207,8 +207,8 @@ def _lepton_emissivity_table(ds, band, outdir: Path, label: str, q_pi0_sun: floa
 
 
 def _profile_table(smap, b_max, l_bin, mask, outdir: Path, label: str) -> Path:
-    from .plots_gamma import ALL_NOTE, PI0_NOTE
-    from .sky.profiles import profile_of_map
+    from ..plots_gamma import ALL_NOTE, PI0_NOTE
+    from ..sky.profiles import profile_of_map
 
     fermi = mask == "fermi"
     prof = profile_of_map(
@@ -240,9 +240,9 @@ def _profile_table(smap, b_max, l_bin, mask, outdir: Path, label: str) -> Path:
 
 
 def cmd_gamma(args) -> int:
-    from .plots_gamma import solution_label
-    from .sky.assemble import skymap
-    from .sky.fermi import local_emissivity_casandjian2015
+    from ..plots_gamma import solution_label
+    from ..sky.assemble import skymap
+    from ..sky.fermi import local_emissivity_casandjian2015
 
     bands = parse_bands(args.bands)
     nside = _check_nside(args.nside)
@@ -316,7 +316,7 @@ def cmd_gamma(args) -> int:
 
 
 def _skymap_for_band(path: str, band):
-    from .sky.io import SkyMapFileError, read_skymap_fits, read_skymaps
+    from ..sky.io import SkyMapFileError, read_skymap_fits, read_skymaps
 
     p = Path(path)
     try:
@@ -354,9 +354,9 @@ def _parse_isotropic(text: str):
 
 
 def _plot_emissivity(args) -> int:
-    from .io import open_solution
-    from .plots import save
-    from .plots_gamma import emissivity_figure
+    from ..io import open_solution
+    from ..plots import save
+    from ..plots_gamma import emissivity_figure
 
     bands = parse_bands(args.bands or "0.1:100")
     data = [d.lower() for d in args.data]
@@ -374,10 +374,10 @@ def _plot_emissivity(args) -> int:
 
 
 def _plot_profile(args) -> int:
-    from .plots import save
-    from .plots_gamma import longitude_profile_figure, solution_label
-    from .sky.compare import fermi_comparison
-    from .sky.profiles import profile_of_map
+    from ..plots import save
+    from ..plots_gamma import longitude_profile_figure, solution_label
+    from ..sky.compare import fermi_comparison
+    from ..sky.profiles import profile_of_map
 
     band = parse_band(args.band) if args.band else None
     if args.bands and band is None:

@@ -1,0 +1,85 @@
+"""``escapade run`` (solve a config, write a netCDF file) and ``escapade info``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .common import UserError
+from .verbosity import add_verbosity_arguments, progress_bar
+
+
+def cmd_run(args) -> int:
+    from ..config import load_config
+    from ..io import write_solution
+    from ..model import Model
+
+    cfg = load_config(args.config)
+    out = Path(args.output)
+    if out.exists() and out.is_dir():
+        raise UserError(f"output {str(out)!r} is a directory; give a file name such as out.nc")
+    model = Model.from_config(cfg)
+    total = len(model.species) * model.grid.n_ekin
+    ctx, advance = progress_bar(total, "propagating")
+    with ctx:
+        ds = model.solve(full=args.full, progress=advance)
+    write_solution(ds, out)
+    print(
+        f"wrote {out} ({len(model.species)} species, {model.grid.nr}x{model.grid.nz}x"
+        f"{model.grid.n_ekin} grid, {ds.attrs['run_seconds']:.2f} s)"
+    )
+    return 0
+
+
+def summary(ds) -> str:
+    """A readable multi-line summary of a solution."""
+    import tomllib
+
+    from ..numerics.interpolation import interp_log_x, interp_positive_log
+
+    cfg = tomllib.loads(ds.attrs["config_toml"])
+    d = cfg["diffusion"]
+    lines = [
+        f"escapade solution (written by escapade {ds.attrs['escapade_version']})",
+        f"  grid: nr={ds.sizes['r_kpc']} x nz={ds.sizes['z_kpc']}"
+        f" x n_ekin={ds.sizes['ekin_gev_per_n']}"
+        f"  R_max={cfg['galaxy']['r_max_kpc']} kpc, H={cfg['galaxy']['halo_height_kpc']} kpc,"
+        f" E = {float(ds.ekin_gev_per_n[0]):.3g}-{float(ds.ekin_gev_per_n[-1]):.3g} GeV/n",
+        f"  species: {', '.join(str(s) for s in ds.species.values)}",
+        f"  diffusion: {d['model']}, D0={d['d0_cm2_s']:.3g} cm^2/s"
+        f" at {d['reference_rigidity_gv']} GV,"
+        f" delta={d['delta']}, eta={d['eta']}, tau={d.get('tau', 0)}",
+        f"  full density stored: {'yes' if 'density' in ds else 'no'}",
+        f"  run time: {float(ds.attrs['run_seconds']):.2f} s",
+    ]
+    sp = "1H" if "1H" in ds.species.values else str(ds.species.values[0])
+    e = ds.ekin_gev_per_n.values
+    lines.append(f"  at the Sun, {sp}:    E [GeV/n]   D [cm^2/s]   anisotropy (radial)")
+    for target in (1e2, 1e3, 1e4):
+        if e[0] <= target <= e[-1]:
+            dsun = interp_log_x(
+                target, e, ds.diffusion_coefficient_sun_cm2_s.sel(species=sp).values
+            )
+            an = interp_positive_log(target, e, ds.anisotropy.sel(species=sp).values, empty=0.0)
+            lines.append(f"                      {target:9.3g}   {dsun:10.3e}   {an:10.3e}")
+    return "\n".join(lines)
+
+
+def cmd_info(args) -> int:
+    from ..io import open_solution
+
+    print(summary(open_solution(args.solution)))
+    return 0
+
+
+def register(sub) -> None:
+    r = sub.add_parser("run", help="solve a configuration and write a netCDF file")
+    r.add_argument("config", help="TOML configuration file")
+    r.add_argument("-o", "--output", default="out.nc", help="output netCDF file (default out.nc)")
+    r.add_argument(
+        "--full", action="store_true", help="also store the density on the whole (R, z) grid"
+    )
+    add_verbosity_arguments(r)
+    r.set_defaults(func=cmd_run)
+    i = sub.add_parser("info", help="print a summary of a solution file")
+    i.add_argument("solution", help="netCDF file written by 'escapade run'")
+    i.set_defaults(func=cmd_info)
