@@ -161,7 +161,7 @@ def _omitted(names: str) -> str:
 
 def _emissivity_table(ds, band, model, outdir: Path, label: str) -> tuple[Path, float]:
     from ..emission.pion import emissivity_vs_r
-    from ..plots_gamma import PI0_NOTE
+    from ..plots.gamma import PI0_NOTE
 
     q = emissivity_vs_r(ds, band, model)
     r = q["r_kpc"].values
@@ -207,7 +207,7 @@ def _lepton_emissivity_table(ds, band, outdir: Path, label: str, q_pi0_sun: floa
 
 
 def _profile_table(smap, b_max, l_bin, mask, outdir: Path, label: str) -> Path:
-    from ..plots_gamma import ALL_NOTE, PI0_NOTE
+    from ..plots.gamma import ALL_NOTE, PI0_NOTE
     from ..sky.profiles import profile_of_map
 
     fermi = mask == "fermi"
@@ -240,7 +240,7 @@ def _profile_table(smap, b_max, l_bin, mask, outdir: Path, label: str) -> Path:
 
 
 def cmd_gamma(args) -> int:
-    from ..plots_gamma import solution_label
+    from ..plots.gamma import solution_label
     from ..sky.assemble import skymap
     from ..sky.fermi import local_emissivity_casandjian2015
 
@@ -356,7 +356,7 @@ def _parse_isotropic(text: str):
 def _plot_emissivity(args) -> int:
     from ..io import open_solution
     from ..plots import save
-    from ..plots_gamma import emissivity_figure
+    from ..plots.gamma import emissivity_figure
 
     bands = parse_bands(args.bands or "0.1:100")
     data = [d.lower() for d in args.data]
@@ -375,7 +375,7 @@ def _plot_emissivity(args) -> int:
 
 def _plot_profile(args) -> int:
     from ..plots import save
-    from ..plots_gamma import longitude_profile_figure, solution_label
+    from ..plots.gamma import longitude_profile_figure, solution_label
     from ..sky.compare import fermi_comparison
     from ..sky.profiles import profile_of_map
 

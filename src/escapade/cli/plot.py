@@ -31,7 +31,7 @@ def cmd_plot(args) -> int:
 def _plot_leptons(args) -> int:
     from ..io import open_solution
     from ..plots import save
-    from ..plots_leptons import lepton_model_data_ratios, lepton_spectra_figure
+    from ..plots.leptons import lepton_model_data_ratios, lepton_spectra_figure
 
     sols = [open_solution(p) for p in args.solutions]
     try:

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .observables.local import modulate, predict
-from .plots import plt
+from ..observables.local import modulate, predict
+from .base import plt
 
 __all__ = ["lepton_model_data_ratios", "lepton_spectra_figure"]
 
@@ -31,7 +31,7 @@ def _check(ds) -> None:
 
 def lepton_model_data_ratios(ds, phi_gv: float = 0.6, at_gev=(10.0, 100.0)) -> dict:
     """{data name: {E: model/data}} at the data points nearest to ``at_gev``."""
-    from .measurements import load_measurement
+    from ..measurements import load_measurement
 
     _check(ds)
     out = {}
@@ -46,7 +46,7 @@ def lepton_model_data_ratios(ds, phi_gv: float = 0.6, at_gev=(10.0, 100.0)) -> d
 
 def lepton_spectra_figure(solutions: Sequence, phi_gv: float = 0.6, labels=None):
     """e-, e+ and positron fraction of ``solutions`` vs AMS-02 (see the module docstring)."""
-    from .measurements import load_measurement
+    from ..measurements import load_measurement
 
     fig, axes = plt.subplots(
         2,

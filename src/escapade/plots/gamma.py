@@ -23,9 +23,9 @@ from collections.abc import Sequence
 import numpy as np
 import xarray as xr
 
-from .emission.pion import emissivity_vs_r
-from .plots import plt
-from .sky.fermi import local_emissivity_casandjian2015
+from ..emission.pion import emissivity_vs_r
+from ..sky.fermi import local_emissivity_casandjian2015
+from .base import plt
 
 __all__ = [
     "ALL_NOTE",
