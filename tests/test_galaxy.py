@@ -80,3 +80,9 @@ def test_source_cell_average_conserves_the_vertical_integral():
         # the radial average over the cell around 8.5 kpc is close to, not exactly, 1
         radial = grid.cell_average(lambda r, z: Lorimer(sun_r_kpc=8.5).shape(r) + 0 * z)[i, 0]
         assert col == pytest.approx(exact * radial, rel=1e-6)
+
+
+def test_the_config_names_exactly_the_radial_profiles_there_are():
+    from escapade.config import RADIAL_PROFILES as NAMES
+
+    assert tuple(RADIAL_PROFILES) == NAMES

@@ -72,13 +72,13 @@ def resolve_abundances(cfg: Config, species: list[str]) -> dict[str, float]:
     """Source abundance of every propagated isotope (relative to 1H at the reference rigidity).
 
     Explicit ``[species] abundances`` win; in a ``z_max`` run the other isotopes take the
-    ``abundance_preset`` (:func:`escapade.nuclear.abundances.preset`), in an explicit
+    ``abundance_preset`` (:func:`escapade.config.abundance_presets.preset`), in an explicit
     ``propagate`` run they are 0 (secondaries only).
     """
     sp = cfg.species
     out = {n: 0.0 for n in species}
     if sp.z_max is not None and sp.abundance_preset != "none":
-        from .nuclear.abundances import preset
+        from .config.abundance_presets import preset
 
         out.update({n: v for n, v in preset(sp.abundance_preset).items() if n in out})
     explicit = sp.abundances if (sp.z_max is None or "abundances" in sp.model_fields_set) else {}

@@ -27,10 +27,10 @@ from importlib import resources
 
 import numpy as np
 
+from ..config.sections import INELASTIC_SETS
 from ..constants import M_PROTON_GEV
 from ..numerics.interpolation import interp_log_x
 
-INELASTIC_SETS = ("tripathi99", "barashenkov94", "webber03")
 TARGETS = ("H", "He")
 
 _FILES = {

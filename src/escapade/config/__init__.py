@@ -1,0 +1,66 @@
+"""Run configuration: a validated pydantic schema read from TOML.
+
+Every key carries its unit in its name. ``load_config(path)`` reads a TOML file,
+``validate_config(dict)`` validates a mapping, ``dump_config(cfg)`` writes the complete
+resolved configuration back as TOML (stored in every output file). Invalid input raises
+:class:`ConfigError` with one line per problem naming the key, the value given and what is
+allowed.
+
+:mod:`~escapade.config.sections` holds one model per TOML table,
+:mod:`~escapade.config.schema` the whole :class:`Config` and its reading and writing,
+:mod:`~escapade.config.abundance_presets` the shipped source-abundance presets.
+"""
+
+from .errors import ConfigError
+from .schema import (
+    Config,
+    config_to_dict,
+    dump_config,
+    load_config,
+    reference_markdown,
+    validate_config,
+    with_updates,
+)
+from .sections import (
+    INELASTIC_SETS,
+    RADIAL_PROFILES,
+    ConvectionConfig,
+    DiffusionConfig,
+    GalaxyConfig,
+    GasConfig,
+    GridConfig,
+    LeptonsConfig,
+    LossesConfig,
+    NuclearConfig,
+    ReaccelerationConfig,
+    SolverConfig,
+    SourceConfig,
+    SpeciesConfig,
+    default_abundances,
+)
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "ConvectionConfig",
+    "DiffusionConfig",
+    "GalaxyConfig",
+    "GasConfig",
+    "GridConfig",
+    "INELASTIC_SETS",
+    "LeptonsConfig",
+    "LossesConfig",
+    "NuclearConfig",
+    "RADIAL_PROFILES",
+    "ReaccelerationConfig",
+    "SolverConfig",
+    "SourceConfig",
+    "SpeciesConfig",
+    "config_to_dict",
+    "default_abundances",
+    "dump_config",
+    "load_config",
+    "reference_markdown",
+    "validate_config",
+    "with_updates",
+]
