@@ -1,6 +1,7 @@
 """Configuration: presets load, bad input is rejected with a message naming key, value and rule."""
 
 import math
+import re
 
 import pytest
 
@@ -65,3 +66,23 @@ def test_with_updates_and_unknown_dotted_key():
     assert cfg.diffusion.tau == 0.2
     with pytest.raises(ConfigError, match="Did you mean 'diffusion.tau'"):
         with_updates(cfg, {"diffusion.taux": 0.2})
+
+
+@pytest.mark.parametrize(
+    "section, key, value, fragment",
+    [
+        ("source", "break_indices", [-7.0], "break_indices[0] = -7.0"),
+        ("source", "break_rigidities_gv", [float("inf")], "positive, finite"),
+        ("source", "index_overrides", {"1H": 9.0}, "index_overrides.1H = 9.0"),
+        ("source", "norm_flux_m2_s_sr_gev", float("inf"), "norm_flux_m2_s_sr_gev = inf"),
+        ("leptons", "electron_norm_ekin_gev", float("inf"), "electron_norm_ekin_gev = inf"),
+    ],
+)
+def test_slopes_and_normalisations_out_of_range_name_their_key(section, key, value, fragment):
+    data = {section: {key: value}}
+    if key == "break_indices":
+        data[section]["break_rigidities_gv"] = [300.0]
+    if key == "break_rigidities_gv":
+        data[section]["break_indices"] = [2.5]
+    with pytest.raises(ConfigError, match=re.escape(fragment)):
+        validate_config(data)

@@ -14,6 +14,10 @@ RADIAL_PROFILES = ("lorimer", "ferriere", "case_bhattacharya", "yusifov_kucuk", 
 """Names of the radial source profiles (:data:`escapade.galaxy.sources.RADIAL_PROFILES`)."""
 INELASTIC_SETS = ("tripathi99", "barashenkov94", "webber03")
 """Names of the inelastic cross-section sets (:mod:`escapade.nuclear.crosssections`)."""
+SLOPE_RANGE = (1.0, 5.0)
+"""Allowed injection slopes above a break and per-species slopes: those of
+``rigidity_index`` widened to 5 for the steep spectra above a cutoff-like break."""
+"""Names of the inelastic cross-section sets (:mod:`escapade.nuclear.crosssections`)."""
 
 
 class _Section(BaseModel):
@@ -154,12 +158,18 @@ class SourceConfig(_Section):
                 f"{self._shown('break_rigidities_gv')} and {self._shown('break_indices')} "
                 "must have the same length (one slope above each break)"
             )
-        if any(b <= 0 for b in self.break_rigidities_gv) or sorted(
-            self.break_rigidities_gv
-        ) != list(self.break_rigidities_gv):
-            raise ValueError(
-                f"break_rigidities_gv = {self.break_rigidities_gv} must be positive and increasing"
-            )
+        rb = self.break_rigidities_gv
+        if any(not (b > 0 and math.isfinite(b)) for b in rb) or sorted(rb) != list(rb):
+            raise ValueError(f"break_rigidities_gv = {rb} must be positive, finite and increasing")
+        lo, hi = SLOPE_RANGE
+        for i, g in enumerate(self.break_indices):
+            if not lo <= g <= hi:
+                raise ValueError(f"break_indices[{i}] = {g} must be a slope in [{lo}, {hi}]")
+        for name, g in self.index_overrides.items():
+            if not lo <= g <= hi:
+                raise ValueError(f"index_overrides.{name} = {g} must be a slope in [{lo}, {hi}]")
+        if not math.isfinite(self.norm_flux_m2_s_sr_gev):
+            raise ValueError(f"norm_flux_m2_s_sr_gev = {self.norm_flux_m2_s_sr_gev} must be finite")
         return self
 
 
@@ -364,9 +374,13 @@ class LeptonsConfig(_Section):
             raise ValueError(
                 f"electron_break_rigidities_gv = {rb} must be positive, finite and increasing"
             )
-        for x in (*gi, self.electron_norm_flux_m2_s_sr_gev, self.electron_norm_ekin_gev):
+        named = [(f"electron_break_indices[{i}]", g) for i, g in enumerate(gi)] + [
+            ("electron_norm_flux_m2_s_sr_gev", self.electron_norm_flux_m2_s_sr_gev),
+            ("electron_norm_ekin_gev", self.electron_norm_ekin_gev),
+        ]
+        for key, x in named:
             if not math.isfinite(x):
-                raise ValueError(f"value {x} must be finite")
+                raise ValueError(f"{key} = {x} must be finite")
         return self
 
 
