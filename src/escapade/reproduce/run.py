@@ -1,0 +1,81 @@
+"""``escapade reproduce``: the eras in turn, then the figures, the summary and the report."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+import xarray as xr
+
+from .evaluate import run_era
+from .report import report_markdown, summarise
+from .settings import FAST, FULL, LETTER_DATA, TAUS
+
+log = logging.getLogger("escapade.reproduce")
+
+RATIO_FIGURES = (
+    ("bc", "bc_model", "bc_ekin", LETTER_DATA + ("B/C:AMS-02@Ekn",), "E_kin [GeV/n]"),
+    ("pbar_p", "pbar_p_model", "pbar_rigidity", ("pbar/p:AMS-02",), "rigidity [GV]"),
+)
+"""(file name, variable, x coordinate, data sets, x label) of the ratio figures."""
+
+
+def write_figures(letter: xr.Dataset, modern: xr.Dataset | None, outdir: Path) -> list[Path]:
+    """The letter's Figures 1-3, B/C and pbar/p as PNG and PDF in ``outdir/figures``;
+    returns the PNG paths."""
+    from ..plots import save
+    from ..plots.reproduce import (
+        anisotropy_figure,
+        emissivity_profiles_figure,
+        longitude_profiles_figure,
+        ratio_figure,
+    )
+
+    figdir = outdir / "figures"
+    figdir.mkdir(parents=True, exist_ok=True)
+    figures = {
+        "fig1_emissivity": emissivity_profiles_figure(letter),
+        "fig2_longitude_profile": longitude_profiles_figure(letter),
+        "fig3_anisotropy": anisotropy_figure(letter),
+    }
+    for name, *rest in RATIO_FIGURES:
+        figures[name] = ratio_figure(letter, modern, name, *rest)
+    paths = []
+    for name, fig in figures.items():
+        fig.savefig(figdir / f"{name}.pdf")
+        paths.append(save(fig, figdir / f"{name}.png"))
+    return paths
+
+
+def reproduce(outdir, fast: bool = False, modern: bool = True, client=None) -> dict:
+    """Run the whole reproduction into ``outdir``; returns the summary."""
+    from ..io import atomic_path
+
+    t0 = time.perf_counter()
+    settings = FAST if fast else FULL
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    letter = run_era(settings, "letter", TAUS, outdir, client)
+    mod = run_era(settings, "modern", (0.0, 0.85), outdir, client) if modern else None
+    summary = {"settings": settings.label, "letter": summarise(letter)}
+    if mod is not None:
+        summary["modern"] = summarise(mod)
+    figs = write_figures(letter, mod, outdir)
+    log.info(
+        "figures written: %d (PNG and PDF) in %s", len({f.stem for f in figs}), outdir / "figures"
+    )
+    wall = time.perf_counter() - t0
+    summary["wall_seconds"] = wall
+    with atomic_path(outdir / "summary.json") as tmp:
+        tmp.write_text(json.dumps(summary, indent=2))
+    with atomic_path(outdir / "report.md") as tmp:
+        tmp.write_text(report_markdown(summary, settings, figs, outdir, wall))
+    log.info(
+        "report written: %s, %s (%.0f s in all)",
+        outdir / "report.md",
+        outdir / "summary.json",
+        wall,
+    )
+    return summary
