@@ -288,117 +288,147 @@ def march_coupled(
     telescope with the same weights (no flux through the bottom; N = 0 above the top).
     """
     solver = solver or ReusingSolver()
-    geom = FaceGeometry(grid)
-    vol = grid.volume_kpc3
-    e = grid.ekin_gev_per_n
-    h = grid.dlnekin
-    ne = grid.n_ekin
-    n = (grid.nr - 1) * (grid.nz - 2)
-    w = np.asarray(problem.energy_weight, dtype=float)
-    below, above = _energy_steps(grid)
-    kface = [problem.energy_diffusion(k) for k in range(ne)]  # face k+1/2
-    vol_u = to_unknowns(grid, vol)
-    b_all = [problem.loss(k) for k in range(ne)]
-    mats, upper, lower = [], {}, {}
-    rhs = np.zeros(ne * n)
-    t_all = []
+    system = _CoupledSystem(grid, problem, scheme, progress)
+    x = _solve_coupled(system, problem, solver)
+    ne, n, e = grid.n_ekin, system.n, grid.ekin_gev_per_n
+    dens = np.stack([to_full(grid, x[k * n : (k + 1) * n]) for k in range(ne)])
     for k in range(ne):
-        alpha, b1, b2 = SCHEMES[scheme] if k <= ne - 3 else SCHEMES["upwind"]
-        d_r, d_z = problem.diffusion(k)
-        t_r, t_z = conductances(geom, d_r, d_z)
-        t_all.append((t_r, t_z))
-        gamma = problem.destruction(k)
-        hek = h * e[k]
-        k_up = kface[k] / (above[k] * hek)
-        k_dn = kface[k - 1] / (below[k] * hek) if k > 0 else np.zeros_like(k_up)
-        diag_extra = vol * (gamma + alpha * b_all[k] / hek + (k_up + k_dn) * w[k])
-        m = assemble(grid, t_r, t_z, diag_extra, problem.flow_z)
-        mats.append(m)
-        if k + 1 < ne:
-            coupling = b1 * b_all[k + 1] / hek + k_up * w[k + 1]
-            upper[(k, k + 1)] = -vol_u * to_unknowns(grid, coupling)
-        if k + 2 < ne and b2 != 0.0:
-            upper[(k, k + 2)] = -vol_u * to_unknowns(grid, b2 * b_all[k + 2] / hek)
-        if k > 0:
-            lower[(k, k - 1)] = -vol_u * to_unknowns(grid, k_dn * w[k - 1])
-        rhs[k * n : (k + 1) * n] = to_unknowns(grid, vol * problem.source(k))
-        if progress is not None:
-            progress()
+        check_density(dens[k], f"species {problem.name} at {e[k]:.4g} GeV/n (reacceleration)")
+    vol, inside = grid.volume_kpc3, grid.interior
+    injected = np.array([float(np.sum((vol * problem.source(k))[inside])) for k in range(ne)])
+    escaped = np.array(
+        [boundary_outflow(grid, *system.t_all[k], dens[k], problem.flow_z) for k in range(ne)]
+    )
+    destroyed = np.array([float(np.sum(vol * problem.destruction(k) * dens[k])) for k in range(ne)])
+    return MarchResult(dens, injected, escaped, destroyed)
 
-    def matvec(x):
-        y = np.empty_like(x)
+
+class _CoupledSystem:
+    """The (R, z, E) system of one species with reacceleration: the energy planes' 2D
+    blocks, their couplings to the planes above (loss and diffusion in momentum) and below
+    (diffusion in momentum), and the right-hand side."""
+
+    def __init__(self, grid: Grid, problem: SpeciesProblem, scheme: str, progress):
+        self.grid = grid
+        geom = FaceGeometry(grid)
+        vol = grid.volume_kpc3
+        e, h, ne = grid.ekin_gev_per_n, grid.dlnekin, grid.n_ekin
+        self.ne, self.n = ne, (grid.nr - 1) * (grid.nz - 2)
+        n = self.n
+        w = np.asarray(problem.energy_weight, dtype=float)
+        below, above = _energy_steps(grid)
+        kface = [problem.energy_diffusion(k) for k in range(ne)]  # face k+1/2
+        vol_u = to_unknowns(grid, vol)
+        b_all = [problem.loss(k) for k in range(ne)]
+        self.mats, self.upper, self.lower, self.t_all = [], {}, {}, []
+        self.rhs = np.zeros(ne * n)
         for k in range(ne):
+            alpha, b1, b2 = SCHEMES[scheme] if k <= ne - 3 else SCHEMES["upwind"]
+            d_r, d_z = problem.diffusion(k)
+            t_r, t_z = conductances(geom, d_r, d_z)
+            self.t_all.append((t_r, t_z))
+            gamma = problem.destruction(k)
+            hek = h * e[k]
+            k_up = kface[k] / (above[k] * hek)
+            k_dn = kface[k - 1] / (below[k] * hek) if k > 0 else np.zeros_like(k_up)
+            diag_extra = vol * (gamma + alpha * b_all[k] / hek + (k_up + k_dn) * w[k])
+            self.mats.append(assemble(grid, t_r, t_z, diag_extra, problem.flow_z))
+            if k + 1 < ne:
+                coupling = b1 * b_all[k + 1] / hek + k_up * w[k + 1]
+                self.upper[(k, k + 1)] = -vol_u * to_unknowns(grid, coupling)
+            if k + 2 < ne and b2 != 0.0:
+                self.upper[(k, k + 2)] = -vol_u * to_unknowns(grid, b2 * b_all[k + 2] / hek)
+            if k > 0:
+                self.lower[(k, k - 1)] = -vol_u * to_unknowns(grid, k_dn * w[k - 1])
+            self.rhs[k * n : (k + 1) * n] = to_unknowns(grid, vol * problem.source(k))
+            if progress is not None:
+                progress()
+        # the upward half-sweep is skipped on planes whose downward coupling is negligible
+        # (high energies: reacceleration falls as 1/D); a fixed choice, so the
+        # preconditioner stays one linear operator
+        diag = [m.diagonal() for m in self.mats]
+        self.upward = [
+            k
+            for k in range(1, ne)
+            if float(np.max(np.abs(self.lower[(k, k - 1)]) / diag[k])) > UPWARD_MIN
+        ]
+
+    def matvec(self, x):
+        n, y = self.n, np.empty_like(x)
+        for k in range(self.ne):
             sl = slice(k * n, (k + 1) * n)
-            yk = mats[k] @ x[sl]
+            yk = self.mats[k] @ x[sl]
             for j in (k + 1, k + 2):
-                if (k, j) in upper:
-                    yk += upper[(k, j)] * x[j * n : (j + 1) * n]
-            if (k, k - 1) in lower:
-                yk += lower[(k, k - 1)] * x[(k - 1) * n : k * n]
+                if (k, j) in self.upper:
+                    yk += self.upper[(k, j)] * x[j * n : (j + 1) * n]
+            if (k, k - 1) in self.lower:
+                yk += self.lower[(k, k - 1)] * x[(k - 1) * n : k * n]
             y[sl] = yk
         return y
 
-    # the upward half-sweep is skipped on planes whose downward coupling is negligible
-    # (high energies: reacceleration falls as 1/D); a fixed choice, so the preconditioner
-    # stays one linear operator
-    diag = [m.diagonal() for m in mats]
-    upward = [
-        k for k in range(1, ne) if float(np.max(np.abs(lower[(k, k - 1)]) / diag[k])) > UPWARD_MIN
-    ]
+    def sweep(self, lus):
+        """Symmetric block Gauss-Seidel: downward sweep (D + U), then upward (D + L) D^-1."""
+        n = self.n
 
-    def make_sweep(lus):
-        def sweep(r):
-            """Symmetric block Gauss-Seidel: downward sweep (D + U), then upward (D + L) D^-1."""
+        def apply(r):
             x = np.zeros_like(r)
-            for k in range(ne - 1, -1, -1):
+            for k in range(self.ne - 1, -1, -1):
                 rk = r[k * n : (k + 1) * n].copy()
                 for j in (k + 1, k + 2):
-                    if (k, j) in upper:
-                        rk -= upper[(k, j)] * x[j * n : (j + 1) * n]
+                    if (k, j) in self.upper:
+                        rk -= self.upper[(k, j)] * x[j * n : (j + 1) * n]
                 x[k * n : (k + 1) * n] = lus[k].solve(rk)
-            for k in upward:
-                corr = lower[(k, k - 1)] * x[(k - 1) * n : k * n]
+            for k in self.upward:
+                corr = self.lower[(k, k - 1)] * x[(k - 1) * n : k * n]
                 x[k * n : (k + 1) * n] -= lus[k].solve(corr)
             return x
 
-        return sweep
+        return apply
 
-    size = ne * n
-    a_op = spla.LinearOperator((size, size), matvec=matvec, dtype=float)
-    bnorm = float(np.linalg.norm(rhs))
-    guess = None
-    if problem.initial is not None:
-        guess = np.concatenate([to_unknowns(grid, problem.initial[k]) for k in range(ne)])
-
-    def factorize(stride):
+    def factorize(self, stride: int, solver: ReusingSolver):
         """LU of every ``stride``-th plane (and the top one); plane k uses the next one up."""
+        ne = self.ne
         owner = [min(stride * -(-k // stride), ne - 1) for k in range(ne)]
         at = sorted(set(owner))
         # SuperLU releases the GIL: factorise the energy blocks on all cores
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            made = dict(zip(at, pool.map(lambda j: spla.splu(mats[j], **SPLU), at), strict=True))
+            made = dict(
+                zip(at, pool.map(lambda j: spla.splu(self.mats[j], **SPLU), at), strict=True)
+            )
         solver.stats.factorizations += len(made)
         return [made[j] for j in owner]
 
-    # Plane factorisations are kept and shared between the species of one group on one grid
-    # (at the same energy per nucleon their blocks differ by the rigidity and the
-    # destruction rate), and only every PLANE_STRIDE-th plane is factorised: the
-    # preconditioner needs blocks close to, not equal to, the true ones (letter grid,
-    # v_A = 20 km/s: 28 iterations for 4He with its own 64 LUs, 27 with every third, 20 for
-    # 1H and pbar with those of 4He). GMRES gets a reduced budget with them; if that fails,
-    # every plane of this species is factorised and GMRES goes on from where it stopped.
+
+def _solve_coupled(system: _CoupledSystem, problem: SpeciesProblem, solver: ReusingSolver):
+    """GMRES on the coupled system, preconditioned by the block sweep; the solution vector.
+
+    Plane factorisations are kept and shared between the species of one group on one grid
+    (at the same energy per nucleon their blocks differ by the rigidity and the
+    destruction rate), and only every PLANE_STRIDE-th plane is factorised: the
+    preconditioner needs blocks close to, not equal to, the true ones (letter grid,
+    v_A = 20 km/s: 28 iterations for 4He with its own 64 LUs, 27 with every third, 20 for
+    1H and pbar with those of 4He). GMRES gets a reduced budget with them; if that fails,
+    every plane of this species is factorised and GMRES goes on from where it stopped.
+    """
+    grid, ne, rhs = system.grid, system.ne, system.rhs
+    size = rhs.size
+    a_op = spla.LinearOperator((size, size), matvec=system.matvec, dtype=float)
+    bnorm = float(np.linalg.norm(rhs))
+    guess = None
+    if problem.initial is not None:
+        guess = np.concatenate([to_unknowns(grid, problem.initial[k]) for k in range(ne)])
     key = ("lepton" if problem.family == "lepton" else "nucleus", grid.nr, grid.nz, ne)
     lus = solver._coupled.get(key)
     total = 0
     for final in (False, True):
         if final or lus is None:
-            lus = factorize(1 if final else PLANE_STRIDE)
+            lus = system.factorize(1 if final else PLANE_STRIDE, solver)
             solver._coupled = {key: lus}  # one set kept (each LU ~6 MB at 81 x 161)
-        sweep = make_sweep(lus)
+        sweep = system.sweep(lus)
         if guess is None:
             x0 = sweep(rhs)
         else:
-            x0 = guess + sweep(rhs - matvec(guess))
+            x0 = guess + sweep(rhs - system.matvec(guess))
         m_op = spla.LinearOperator((size, size), matvec=sweep, dtype=float)
         iters = [0]
 
@@ -418,7 +448,7 @@ def march_coupled(
             callback_type="pr_norm",
         )
         total += iters[0]
-        res = float(np.linalg.norm(matvec(x) - rhs)) / bnorm if bnorm > 0 else 0.0
+        res = float(np.linalg.norm(system.matvec(x) - rhs)) / bnorm if bnorm > 0 else 0.0
         if np.isfinite(res) and res <= max(100.0 * solver.coupled_rtol, 1e-8):
             break
         guess = x
@@ -431,13 +461,4 @@ def march_coupled(
             f"{grid.nr}x{grid.nz}x{ne} grid: relative residual {res:.2e} after {total} "
             f"iterations (tolerance {solver.coupled_rtol:.1e})"
         )
-    dens = np.stack([to_full(grid, x[k * n : (k + 1) * n]) for k in range(ne)])
-    for k in range(ne):
-        check_density(dens[k], f"species {problem.name} at {e[k]:.4g} GeV/n (reacceleration)")
-    inside = grid.interior
-    injected = np.array([float(np.sum((vol * problem.source(k))[inside])) for k in range(ne)])
-    escaped = np.array(
-        [boundary_outflow(grid, *t_all[k], dens[k], problem.flow_z) for k in range(ne)]
-    )
-    destroyed = np.array([float(np.sum(vol * problem.destruction(k) * dens[k])) for k in range(ne)])
-    return MarchResult(dens, injected, escaped, destroyed)
+    return x
