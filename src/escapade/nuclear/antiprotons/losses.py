@@ -7,24 +7,11 @@ import numpy as np
 from ...constants import M_PROTON_GEV as M_P
 from ...species import nuclide
 from .common import (
-    PBAR_MODELS,
-    PROJECTILES,
     RATE_CM3_PER_MYR_PER_MB,
     TARGETS,
-    THRESHOLD_EKIN_GEV,
     AntiprotonError,
 )
-from .cross_sections import (
-    delta_hyperon,
-    delta_isospin,
-    invariant_pp_prompt_mb_gev2,
-    kinematic_max_pbar_ekin,
-    nuclear_factor,
-    pbar_multiplier,
-    pp_elastic_dimauro14_mb,
-    pp_total_dimauro14_mb,
-)
-from .production import PbarProduction, dsigma_dekin_mb_per_gev, projectile_rule
+from .production import projectile_rule
 
 # ---------------------------------------------------------------------------------------
 # losses
@@ -147,27 +134,3 @@ def tertiary_matrices(
             m[k] = cum[above].sum(axis=0)
         out[tg] = m
     return out
-
-
-__all__ = [
-    "PBAR_MODELS",
-    "PROJECTILES",
-    "TARGETS",
-    "THRESHOLD_EKIN_GEV",
-    "AntiprotonError",
-    "PbarProduction",
-    "delta_hyperon",
-    "delta_isospin",
-    "dsigma_dekin_mb_per_gev",
-    "invariant_pp_prompt_mb_gev2",
-    "kinematic_max_pbar_ekin",
-    "nuclear_factor",
-    "pbar_annihilation_mb",
-    "pbar_inelastic_mb",
-    "pbar_loss_rate_per_myr",
-    "pbar_multiplier",
-    "pbar_non_annihilating_mb",
-    "pp_elastic_dimauro14_mb",
-    "pp_total_dimauro14_mb",
-    "tertiary_matrices",
-]
