@@ -43,16 +43,12 @@ def atomic_path(path: str | Path, suffix: str = ""):
 
 
 def stored_config(ds) -> dict:
-    """The configuration stored in a solution's ``config_toml`` attribute ({} if none)."""
-    import tomllib
+    """The complete configuration of a solution as a mapping (the schema's defaults where
+    the stored TOML is silent; see :func:`escapade.solution.solution_config`)."""
+    from .config import config_to_dict
+    from .solution import solution_config
 
-    text = getattr(ds, "attrs", {}).get("config_toml")
-    if not text:
-        return {}
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
-        return {}
+    return config_to_dict(solution_config(ds))
 
 
 def write_solution(ds: xr.Dataset, path: str | Path) -> Path:

@@ -17,6 +17,7 @@ def user_errors() -> tuple[type[Exception], ...]:
     from ..nuclear.crosssections import CrossSectionError
     from ..observables.local import LocalObservableError
     from ..resources import ResourceLimitError
+    from ..solution import SolutionConfigError
     from ..species import SpeciesError
 
     return (
@@ -28,4 +29,5 @@ def user_errors() -> tuple[type[Exception], ...]:
         ResourceLimitError,
         DataError,
         LocalObservableError,
+        SolutionConfigError,
     )

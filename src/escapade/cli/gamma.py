@@ -103,17 +103,17 @@ def _open_full(path: str):
 
 
 def _header_meta(ds, path) -> dict:
-    import tomllib
-
     from .._version import __version__
+    from ..solution import solution_config
 
-    d = tomllib.loads(ds.attrs.get("config_toml", "")).get("diffusion", {})
-    meta = {"SOLUTION": Path(path).name, "ESCVER": __version__}
-    if d:
-        meta["DIFFMOD"] = d.get("model", "")
-        meta["TAU"] = float(d.get("tau", 0.0)) if d.get("model") == "source_correlated" else 0.0
-        meta["D0"] = float(d.get("d0_cm2_s"))
-    return meta
+    d = solution_config(ds).diffusion
+    return {
+        "SOLUTION": Path(path).name,
+        "ESCVER": __version__,
+        "DIFFMOD": d.model,
+        "TAU": float(d.tau) if d.model == "source_correlated" else 0.0,
+        "D0": float(d.d0_cm2_s),
+    }
 
 
 def _write_fits_maps(smap, outdir: Path, extra: dict) -> list[Path]:

@@ -32,22 +32,21 @@ def cmd_run(args) -> int:
 
 def summary(ds) -> str:
     """A readable multi-line summary of a solution."""
-    import tomllib
-
     from ..numerics.interpolation import interp_log_x, interp_positive_log
+    from ..solution import solution_config
 
-    cfg = tomllib.loads(ds.attrs["config_toml"])
-    d = cfg["diffusion"]
+    cfg = solution_config(ds)
+    d, gal = cfg.diffusion, cfg.galaxy
     lines = [
         f"escapade solution (written by escapade {ds.attrs['escapade_version']})",
         f"  grid: nr={ds.sizes['r_kpc']} x nz={ds.sizes['z_kpc']}"
         f" x n_ekin={ds.sizes['ekin_gev_per_n']}"
-        f"  R_max={cfg['galaxy']['r_max_kpc']} kpc, H={cfg['galaxy']['halo_height_kpc']} kpc,"
+        f"  R_max={gal.r_max_kpc} kpc, H={gal.halo_height_kpc} kpc,"
         f" E = {float(ds.ekin_gev_per_n[0]):.3g}-{float(ds.ekin_gev_per_n[-1]):.3g} GeV/n",
         f"  species: {', '.join(str(s) for s in ds.species.values)}",
-        f"  diffusion: {d['model']}, D0={d['d0_cm2_s']:.3g} cm^2/s"
-        f" at {d['reference_rigidity_gv']} GV,"
-        f" delta={d['delta']}, eta={d['eta']}, tau={d.get('tau', 0)}",
+        f"  diffusion: {d.model}, D0={d.d0_cm2_s:.3g} cm^2/s"
+        f" at {d.reference_rigidity_gv} GV,"
+        f" delta={d.delta}, eta={d.eta}, tau={d.tau}",
         f"  full density stored: {'yes' if 'density' in ds else 'no'}",
         f"  run time: {float(ds.attrs['run_seconds']):.2f} s",
     ]

@@ -111,8 +111,7 @@ def _apply(vec: np.ndarray, dens: xr.DataArray) -> xr.DataArray:
 def bremsstrahlung_emissivity_band(ds_or_density, band, he_to_h: float | None = None):
     """Bremsstrahlung emissivity per H atom over ``band`` (GeV): ph s^-1 sr^-1 per H atom."""
     if he_to_h is None:
-        cfg = stored_config(ds_or_density) if isinstance(ds_or_density, xr.Dataset) else {}
-        he_to_h = float(cfg.get("gas", {}).get("he_to_h", 0.1))
+        he_to_h = float(stored_config(ds_or_density)["gas"]["he_to_h"])
     dens = lepton_density(ds_or_density)
     ekin = np.ascontiguousarray(dens["ekin_gev_per_n"].values, dtype=float)
     vec = _brems_vector(ekin.tobytes(), tuple(float(b) for b in band), float(he_to_h))
@@ -130,8 +129,7 @@ def _isrf_of(ds):
     from ..leptons.fields import isrf_model
 
     cfg = stored_config(ds)
-    name = cfg.get("leptons", {}).get("isrf_model", "schlickeiser2002")
-    return isrf_model(name, float(cfg.get("galaxy", {}).get("sun_r_kpc", 8.5)))
+    return isrf_model(cfg["leptons"]["isrf_model"], float(cfg["galaxy"]["sun_r_kpc"]))
 
 
 def ic_emissivity_band(ds, band, density: xr.DataArray | None = None) -> xr.DataArray:

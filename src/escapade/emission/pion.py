@@ -520,5 +520,5 @@ def emissivity_vs_r(ds, band, model: str = "aafrag") -> xr.DataArray:
     """
     dens = ds["density_midplane"] if "density_midplane" in ds else ds["density"].interp(z_kpc=0.0)
     q = emissivity_band(dens, band, he_to_h=he_to_h_of(ds), model=model)
-    q.attrs["r_sun_kpc"] = float(_config(ds).get("galaxy", {}).get("sun_r_kpc", 8.5))
+    q.attrs["r_sun_kpc"] = float(_config(ds)["galaxy"]["sun_r_kpc"])
     return q

@@ -17,7 +17,6 @@ bremsstrahlung come in a later issue, and the legends say so.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 
 import numpy as np
@@ -25,6 +24,8 @@ import xarray as xr
 
 from ..emission.pion import emissivity_vs_r
 from ..sky.fermi import local_emissivity_casandjian2015
+from ..solution import solution_config, tau_d0_label
+from ..solution import solution_label as label_of_solution
 from .base import plt
 
 __all__ = [
@@ -42,25 +43,11 @@ ALL_NOTE = "pi0 decay + inverse Compton (isotropic KN) + bremsstrahlung of the p
 # --------------------------------------------------------------------------- helpers
 
 
-def _config(attrs) -> dict:
-    text = (attrs or {}).get("config_toml")
-    try:
-        return tomllib.loads(text) if text else {}
-    except tomllib.TOMLDecodeError:
-        return {}
-
-
 def solution_label(ds_or_meta) -> str:
     """``"tau = 0.85, D0 = 2e+28"`` from a solution or a sky map's ``meta`` (tau, d0)."""
     if isinstance(ds_or_meta, xr.Dataset):
-        d = _config(ds_or_meta.attrs).get("diffusion", {})
-        tau = d.get("tau", 0.0) if d.get("model", "source_correlated") == "source_correlated" else 0
-        d0 = d.get("d0_cm2_s")
-    else:
-        tau, d0 = ds_or_meta.get("tau"), ds_or_meta.get("d0_cm2_s")
-    if tau is None:
-        return ""
-    return f"tau = {float(tau):g}" + (f", D0 = {float(d0):.3g}" if d0 is not None else "")
+        return label_of_solution(ds_or_meta)
+    return tau_d0_label(ds_or_meta.get("tau"), ds_or_meta.get("d0_cm2_s"))
 
 
 def _value_at(q: xr.DataArray, r_kpc: float) -> float:
@@ -95,8 +82,8 @@ def emissivity_figure(
     )
     for j, band in enumerate(bands):
         top, bottom = axes[0, j], axes[1, j]
-        r_sun = 8.5
         for i, ds in enumerate(solutions):
+            r_sun = solution_config(ds).galaxy.sun_r_kpc
             q = emissivity_vs_r(ds, band, model)
             r_sun = q.attrs["r_sun_kpc"]
             lab = labels[i] if labels else solution_label(ds)

@@ -6,20 +6,19 @@ the variables of :func:`escapade.reproduce.evaluate`) and returns a Figure.
 
 from __future__ import annotations
 
-import tomllib
-
 import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
 from ..measurements import load_measurement
+from ..solution import solution_config
 from .base import plt
 
 
 def emissivity_profiles_figure(letter: xr.Dataset) -> Figure:
     """Figure 1: the pi0 emissivity per H atom vs R, normalised at the Sun, per tau < 1."""
     taus = letter["diffusion.tau"].values
-    sun_r_kpc = tomllib.loads(letter.attrs["config_toml"])["galaxy"]["sun_r_kpc"]
+    sun_r_kpc = solution_config(letter).galaxy.sun_r_kpc
     fig, ax = plt.subplots(figsize=(6.4, 4.6), constrained_layout=True)
     r = letter.radius_kpc.values
     for t in taus:

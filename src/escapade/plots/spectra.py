@@ -7,15 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..observables.local import observable
+from ..solution import solution_label
 from .base import FLUX_POWER, X_LABELS, axis_kind, plt
-
-
-def _label(ds, i: int) -> str:
-    import tomllib
-
-    d = tomllib.loads(ds.attrs["config_toml"])["diffusion"]
-    tau = d.get("tau", 0.0) if d.get("model") == "source_correlated" else 0.0
-    return f"tau = {tau:g}, D0 = {d['d0_cm2_s']:.3g}" if i >= 0 else ""
 
 
 def local_observable(
@@ -36,7 +29,7 @@ def local_observable(
     is_ratio = "/" in name or name.lower() == "posfraction"
     fig, ax = plt.subplots(figsize=(6.4, 4.6), constrained_layout=True)
     for i, ds in enumerate(solutions):
-        lab = labels[i] if labels else _label(ds, i)
+        lab = labels[i] if labels else solution_label(ds)
         mod = observable(ds, name, phi_gv, x)
         lis = observable(ds, name, 0.0, x)
         xv = mod.coords[mod.dims[0]].values

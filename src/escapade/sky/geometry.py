@@ -55,13 +55,13 @@ class Stepping:
 
 def geometry_of(ds) -> Geometry:
     """The geometry of a solution: R_max and H from its grid, R_sun from its config."""
-    cfg = stored_config(ds).get("galaxy", {})
-    r_max = float(ds["r_kpc"].values.max()) if "r_kpc" in ds.coords else cfg.get("r_max_kpc")
+    cfg = stored_config(ds)["galaxy"]
+    r_max = float(ds["r_kpc"].values.max()) if "r_kpc" in ds.coords else cfg["r_max_kpc"]
     h = float(np.abs(ds["z_kpc"].values).max()) if "z_kpc" in ds.coords else None
     return Geometry(
-        r_sun_kpc=float(cfg.get("sun_r_kpc", 8.5)),
-        r_max_kpc=float(r_max if r_max is not None else cfg.get("r_max_kpc", 20.0)),
-        h_kpc=float(h if h is not None else cfg.get("halo_height_kpc", 4.0)),
+        r_sun_kpc=float(cfg["sun_r_kpc"]),
+        r_max_kpc=float(r_max),
+        h_kpc=float(h if h is not None else cfg["halo_height_kpc"]),
     )
 
 
