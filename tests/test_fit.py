@@ -78,7 +78,7 @@ def test_gaussian_prior_combines_with_the_data_as_inverse_variance_weights(synth
     assert res.ndof == plain.ndof + 1
     with pytest.raises(FitError, match="not a free parameter"):
         fit(BC_CFG, data=[synthetic_bc], free=free[:1], priors={"modulation.phi_gv": (0.5, 0.1)})
-    with pytest.raises(FitError, match="SIGMA > 0"):
+    with pytest.raises(FitError, match="sigma > 0"):
         fit(BC_CFG, data=[synthetic_bc], free=free, priors={"modulation.phi_gv": (0.5, 0.0)})
 
 

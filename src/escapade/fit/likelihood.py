@@ -161,7 +161,7 @@ class DataTerm:
             raise DataError(
                 f"{m.name}: no point left to fit (rigidity cut {cut}"
                 f"{f' to {rmax_gv:g} GV' if rmax_gv is not None else ''}; the data span "
-                f"{np.nanmin(rig):.3g}-{np.nanmax(rig):.3g} GV); lower --rmin"
+                f"{np.nanmin(rig):.3g}-{np.nanmax(rig):.3g} GV); lower rmin_gv (--rmin)"
             )
         syst_rel = None
         if syst != "quadrature":

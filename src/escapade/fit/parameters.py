@@ -107,7 +107,9 @@ def check_parameter_name(name: str) -> None:
         return
     if name not in _numeric_config_keys():
         if name in _all_config_keys():
-            raise FitError(f"{name!r} is not a real number, so it cannot be fitted; use --fix")
+            raise FitError(
+                f"{name!r} is not a real number, so it cannot be fitted; fix it (fix=, --fix)"
+            )
         raise unknown_parameter(name)
 
 
@@ -126,7 +128,8 @@ def _config_limits(section: str, key: str) -> tuple[float | None, float | None]:
 
 
 def parse_value(text: str) -> Any:
-    """A --fix/--start value: a TOML literal (``0.6``, ``[300.0]``, ``true``) or a bare word."""
+    """A fixed or start value (``fix``/``start``, --fix/--start): a TOML literal
+    (``0.6``, ``[300.0]``, ``true``) or a bare word."""
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
@@ -201,9 +204,13 @@ class ConfigEditor:
                 )
             ann = section.model_fields[parts[1]].annotation  # type: ignore[union-attr]
             if ann is int or ann == int | None:
-                raise FitError(f"{name!r} is a whole number, not a fit parameter; use --fix")
+                raise FitError(
+                    f"{name!r} is a whole number, not a fit parameter; fix it (fix=, --fix)"
+                )
             if not _is_real(ann):
-                raise FitError(f"{name!r} is not a number, so it cannot be fitted; use --fix")
+                raise FitError(
+                    f"{name!r} is not a number, so it cannot be fitted; fix it (fix=, --fix)"
+                )
             lo, hi = _config_limits(parts[0], parts[1])
             return lo, hi, log
         item = ".".join(parts[2:])
@@ -221,7 +228,7 @@ class ConfigEditor:
         if int(item) >= len(lst):
             raise FitError(
                 f"{name!r}: {head} has {len(lst)} item(s) in the config; give the list first, "
-                f"e.g. --fix {head}=[300.0]"
+                f"e.g. fix={{{head!r}: [300.0]}} (--fix {head}=[300.0])"
             )
         return (0.0, None, True) if parts[1] == "break_rigidities_gv" else (1.0, 4.0, False)
 
@@ -247,7 +254,10 @@ class ConfigEditor:
         if len(parts) == 2:
             v = data.get(parts[0], {}).get(parts[1])
             if v is None or isinstance(v, str | bool):
-                raise FitError(f"{name!r} has no numeric value in the config ({v!r}); use --start")
+                raise FitError(
+                    f"{name!r} has no numeric value in the config ({v!r}); "
+                    "give a start value (start=, --start)"
+                )
             return float(v)
         item = ".".join(parts[2:])
         if head == "species.abundances":

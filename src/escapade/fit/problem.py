@@ -88,7 +88,7 @@ class FitProblem:
     # -- set-up -------------------------------------------------------------------------
     @staticmethod
     def _split_cheap(fix, start) -> tuple[dict, dict, dict]:
-        """--fix and --start: phi and normalisations (no solve) apart from config keys."""
+        """``fix`` and ``start``: phi and normalisations (no solve) apart from config keys."""
         cheap_fix, cheap_start, updates = {}, {}, {}
         for src, cheap in ((fix, cheap_fix), (start, cheap_start)):
             for k, v in src.items():
@@ -117,7 +117,7 @@ class FitProblem:
         try:
             cfg = validate_config(data)
         except ConfigError as exc:
-            raise FitError(f"--fix/--start: {exc}") from None
+            raise FitError(f"fix/start: {exc}") from None
         # every name is checked before the model is built
         pre = ConfigEditor(cfg, {})
         for name in [*names, *items]:
@@ -142,7 +142,7 @@ class FitProblem:
             try:
                 cfg = validate_config(editor.base)
             except ConfigError as exc:
-                raise FitError(f"--fix/--start: {exc}") from None
+                raise FitError(f"fix/start: {exc}") from None
             model = model.updated(cfg)
         self.model = model
         self.setup_s = time.perf_counter() - t
@@ -164,19 +164,21 @@ class FitProblem:
             self._make_param(n, terms, cheap_start.get(n, phi0), steps) for n in names
         ]
         if not self.params:
-            raise FitError("nothing to fit: name the free parameters (--free KEY,KEY)")
+            raise FitError("nothing to fit: name the free parameters (free=[...], --free KEY,KEY)")
         return names
 
     def _apply_bounds(self, bounds, names: list[str]) -> None:
         """User bounds on the free parameters; the start values clipped into them."""
         for b in bounds:
             if b not in names:
-                raise FitError(f"--bound {b}: not a free parameter (free: {', '.join(names)})")
+                raise FitError(f"bounds: {b} is not a free parameter (free: {', '.join(names)})")
         for p in self.params:
             if p.name in bounds:
                 lo, hi = bounds[p.name]
                 if lo is not None and hi is not None and not lo < hi:
-                    raise FitError(f"--bound {p.name}={lo}:{hi}: the lower bound must be smaller")
+                    raise FitError(
+                        f"bounds: {p.name} = ({lo}, {hi}): the lower bound must be smaller"
+                    )
                 if lo is not None:
                     p.lower = lo
                 if hi is not None:
@@ -184,7 +186,7 @@ class FitProblem:
                 if p.log and p.lower is not None and p.lower <= 0:
                     p.lower = None
                 if p.log and p.upper is not None and p.upper <= 0:
-                    raise FitError(f"--bound {p.name}: {p.name} is positive; give an upper > 0")
+                    raise FitError(f"bounds: {p.name} is positive; give an upper bound > 0")
             if p.lower is not None and p.start < p.lower:
                 p.start = p.lower
             if p.upper is not None and p.start > p.upper:
@@ -195,14 +197,16 @@ class FitProblem:
         self.priors: list[tuple[int, float, float]] = []
         for name, ms in priors.items():
             if name not in names:
-                raise FitError(f"--prior {name}: not a free parameter (free: {', '.join(names)})")
+                raise FitError(f"priors: {name} is not a free parameter (free: {', '.join(names)})")
             try:
                 mean, sigma = (float(x) for x in ms)
             except (TypeError, ValueError):
-                raise FitError(f"--prior {name}={ms!r}: give MEAN+-SIGMA (two numbers)") from None
+                raise FitError(
+                    f"priors: {name} = {ms!r}: give (mean, sigma), two numbers"
+                ) from None
             if not (math.isfinite(mean) and math.isfinite(sigma) and sigma > 0):
                 raise FitError(
-                    f"--prior {name}={mean:g}+-{sigma:g}: MEAN must be finite and SIGMA > 0"
+                    f"priors: {name} = ({mean:g}, {sigma:g}): the mean must be finite and sigma > 0"
                 )
             self.priors.append((names.index(name), mean, sigma))
 
@@ -223,7 +227,7 @@ class FitProblem:
             sel = bracket(k, "norm")
             if sel is not None:
                 if syst != "fit":
-                    raise FitError(f"{k!r}: normalisations are parameters only with --syst fit")
+                    raise FitError(f"{k!r}: normalisations are parameters only with syst = 'fit'")
                 for i in match_terms(sel, terms, k):
                     self.norm_fixed[i] = v
         self.phi_index: list[int | None] = [None] * n
@@ -252,7 +256,9 @@ class FitProblem:
         sel = bracket(name, "norm")
         if sel is not None:
             if self.syst != "fit":
-                raise FitError(f"{name!r}: normalisations are fit parameters only with --syst fit")
+                raise FitError(
+                    f"{name!r}: normalisations are fit parameters only with syst = 'fit'"
+                )
             idx = match_terms(sel, terms, name)
             rel = terms[idx[0]].syst_rel or 0.05
             return Parameter(name, "norm", 1.0, False, 0.0, None, steps.get(name, rel), idx)
@@ -263,7 +269,7 @@ class FitProblem:
         if log and not v > 0:
             raise FitError(
                 f"{name!r} starts at {v:g}, but it is fitted as log10: give a positive start "
-                f"(--start {name}=VALUE)"
+                f"(start={{{name!r}: VALUE}}, --start {name}=VALUE)"
             )
         if log:
             step = 0.02
