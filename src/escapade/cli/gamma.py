@@ -160,13 +160,13 @@ def _omitted(names: str) -> str:
 
 
 def _emissivity_table(ds, band, model, outdir: Path, label: str) -> tuple[Path, float]:
-    from ..emission.pion import emissivity_vs_r
+    from ..emission.pion import emissivity_at, emissivity_vs_r
     from ..plots.gamma import PI0_NOTE
 
     q = emissivity_vs_r(ds, band, model)
     r = q["r_kpc"].values
     r_sun = q.attrs["r_sun_kpc"]
-    q_sun = float(np.exp(np.interp(r_sun, r, np.log(np.maximum(q.values, 1e-300)))))
+    q_sun = emissivity_at(q, r_sun)
     header = [
         f"escapade pi0-decay emissivity per H atom at z = 0, integrated over {band[0]:g}-"
         f"{band[1]:g} GeV ({label})",

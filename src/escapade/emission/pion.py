@@ -522,3 +522,10 @@ def emissivity_vs_r(ds, band, model: str = "aafrag") -> xr.DataArray:
     q = emissivity_band(dens, band, he_to_h=he_to_h_of(ds), model=model)
     q.attrs["r_sun_kpc"] = float(_config(ds)["galaxy"]["sun_r_kpc"])
     return q
+
+
+def emissivity_at(q: xr.DataArray, r_kpc: float) -> float:
+    """An emissivity profile q(R) (from :func:`emissivity_vs_r`) at radius ``r_kpc``,
+    interpolated linearly in ln q (zeros floored at 1e-300)."""
+    r = q["r_kpc"].values
+    return float(np.exp(np.interp(r_kpc, r, np.log(np.maximum(q.values, 1e-300)))))

@@ -15,6 +15,7 @@ from ..galaxy.sources import (
     InjectionSpectrum,
 )
 from ..grid import Grid, value_at_sun
+from ..numerics.interpolation import interp_positive_log
 from ..transport.solver import MarchResult, SpeciesProblem, march
 
 if TYPE_CHECKING:
@@ -150,11 +151,8 @@ class LeptonChain:
         e = self.grid.ekin_gev_per_n
         n_sun = value_at_sun(self.grid, results["e-:primary"].density, self.cfg.galaxy.sun_r_kpc)
         flux = local_flux_from_density(nuc, e, n_sun)
-        ok = flux > 0
-        if not ok.any():
-            return 1.0
-        f = np.exp(np.interp(np.log(lc.electron_norm_ekin_gev), np.log(e[ok]), np.log(flux[ok])))
-        return lc.electron_norm_flux_m2_s_sr_gev / f
+        f = interp_positive_log(lc.electron_norm_ekin_gev, e, flux, empty=0)
+        return lc.electron_norm_flux_m2_s_sr_gev / float(f) if f > 0 else 1.0
 
     def _combine_leptons(self, results, scale: float, scale_e: float) -> dict[str, np.ndarray]:
         """Sum primary (x scale_e) and secondary (x scale) leptons into ``results["e-"]``.

@@ -30,6 +30,7 @@ from ..galaxy.sources import (
 )
 from ..grid import Grid, value_at_sun
 from ..nuclear.network import Network
+from ..numerics.interpolation import interp_positive_log
 from ..resources import check_memory
 from ..species import Nuclide, nuclide, sort_heaviest_first
 from ..transport.convection import Convection
@@ -399,14 +400,8 @@ class Model(LeptonChain, AntiprotonChain):
         nuc = nuclide(ref)
         n_sun = value_at_sun(self.grid, results[ref].density, self.cfg.galaxy.sun_r_kpc)
         flux = local_flux_from_density(nuc, self.grid.ekin_gev_per_n, n_sun)
-        le = np.log(self.grid.ekin_gev_per_n)
-        positive = flux > 0
-        if not positive.any():
-            return 1.0
-        f_norm = np.exp(
-            np.interp(np.log(s.norm_ekin_gev_per_n), le[positive], np.log(flux[positive]))
-        )
-        return s.norm_flux_m2_s_sr_gev / f_norm
+        f_norm = interp_positive_log(s.norm_ekin_gev_per_n, self.grid.ekin_gev_per_n, flux, empty=0)
+        return s.norm_flux_m2_s_sr_gev / float(f_norm) if f_norm > 0 else 1.0
 
 
 def solve(cfg: Config, full: bool = False, progress: Callable[[], None] | None = None):

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 import xarray as xr
 
-from ..emission.pion import emissivity_vs_r
+from ..emission.pion import emissivity_at, emissivity_vs_r
 from ..sky.fermi import local_emissivity_casandjian2015
 from ..solution import solution_config, tau_d0_label
 from ..solution import solution_label as label_of_solution
@@ -48,11 +48,6 @@ def solution_label(ds_or_meta) -> str:
     if isinstance(ds_or_meta, xr.Dataset):
         return label_of_solution(ds_or_meta)
     return tau_d0_label(ds_or_meta.get("tau"), ds_or_meta.get("d0_cm2_s"))
-
-
-def _value_at(q: xr.DataArray, r_kpc: float) -> float:
-    r = q["r_kpc"].values
-    return float(np.exp(np.interp(r_kpc, r, np.log(np.maximum(q.values, 1e-300)))))
 
 
 # --------------------------------------------------------------------------- Figure 1
@@ -87,7 +82,7 @@ def emissivity_figure(
             q = emissivity_vs_r(ds, band, model)
             r_sun = q.attrs["r_sun_kpc"]
             lab = labels[i] if labels else solution_label(ds)
-            q_sun = _value_at(q, r_sun)
+            q_sun = emissivity_at(q, r_sun)
             inside = q["r_kpc"].values < q["r_kpc"].values[-1]  # q = 0 on the boundary R_max
             r, qv = q["r_kpc"].values[inside], q.values[inside]
             (ln,) = top.plot(r, qv / q_sun, lw=1.6, label=lab)
