@@ -17,7 +17,7 @@ from escapade.fit import (
     load_measurement,
 )
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "cr"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "cr"
 
 
 def _row(m: Measurement, i: int):

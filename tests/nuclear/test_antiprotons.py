@@ -26,7 +26,7 @@ from escapade.nuclear.crosssections import pp_inelastic_kafexhiu2014_mb
 from escapade.species import nuclide
 
 PDG_PP = (
-    Path(__file__).resolve().parents[1].parent / "shared" / "data" / "xsec"
+    Path(__file__).resolve().parents[2].parent / "shared" / "data" / "xsec"
     / "pp_total_xsec_PDG2022.txt"
 )  # fmt: skip
 
