@@ -117,8 +117,6 @@ def _header_meta(ds, path) -> dict:
 
 
 def _write_fits_maps(smap, outdir: Path, extra: dict) -> list[Path]:
-    from astropy.io import fits
-
     from ..io import atomic_path
     from ..sky.fits import write_healpix_fits
 
@@ -127,12 +125,14 @@ def _write_fits_maps(smap, outdir: Path, extra: dict) -> list[Path]:
         dest = outdir / smap.fits_name(comp)
         with atomic_path(dest, suffix=".fits") as tmp:
             write_healpix_fits(
-                tmp, smap.maps[comp], smap.nside, smap.band, component=comp, meta=smap.meta
+                tmp,
+                smap.maps[comp],
+                smap.nside,
+                smap.band,
+                component=comp,
+                meta=smap.meta,
+                extra_header=extra,
             )
-            with fits.open(tmp, mode="update") as hdul:
-                h = hdul["SKYMAP"].header
-                for key, value in extra.items():
-                    h[key] = value
         paths.append(dest)
     return paths
 

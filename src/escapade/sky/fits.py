@@ -27,6 +27,7 @@ def write_healpix_fits(
     units: str = FITS_UNIT,
     meta: dict | None = None,
     overwrite: bool = True,
+    extra_header: dict | None = None,
 ) -> Path:
     """Write one HEALPix map (RING, Galactic) as FITS readable by healpy and gammapy.
 
@@ -35,6 +36,7 @@ def write_healpix_fits(
     pixel; healpy reads the first column) and header PIXTYPE=HEALPIX, ORDERING=RING,
     COORDSYS=G, NSIDE, ORDER, FIRSTPIX, LASTPIX, INDXSCHM=IMPLICIT, and an
     ``EBOUNDS`` BINTABLE (CHANNEL, E_MIN, E_MAX in keV) with the energy band.
+    ``extra_header``: further SKYMAP header cards (e.g. the solution's name and tau).
     """
     m = np.asarray(hp_map, dtype=np.float64)
     npix = nside_to_npix(nside)
@@ -77,6 +79,8 @@ def write_healpix_fits(
     else:
         h["COMMENT"] = "escapade pi0-decay intensity integrated over the band, per pixel centre."
         h["COMMENT"] = "Inverse Compton and bremsstrahlung are not included."
+    for key, value in (extra_header or {}).items():
+        h[key] = value
     hdus = [fits.PrimaryHDU(), sky]
     if band is not None:
         eb = fits.BinTableHDU.from_columns(
