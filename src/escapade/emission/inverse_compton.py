@@ -10,7 +10,7 @@ Thomson-limit closed form (the test of this module)
 ---------------------------------------------------
 For N(gamma) = K gamma^-p electrons per cm^3 per unit gamma on a black body of
 temperature T (n(eps) = eps^2 / (pi^2 (hbar c)^3 (exp(eps/kT) - 1))), integrating the
-Thomson kernel over gamma and eps gives BG70 eq. (2.65):
+Thomson kernel over gamma and eps gives BG70 eq. (2.65)::
 
     dN / (dt d eps1) = pi r_e^2 c K (eps1 / 4)^(-(p+1)/2) I_p / (pi^2 (hbar c)^3)
                        * (kT)^((p+5)/2) Gamma((p+5)/2) zeta((p+5)/2),

@@ -1,4 +1,4 @@
-"""Fitting propagation parameters to measured data with iminuit (MIGRAD, HESSE, MINOS).
+"""Fitting propagation parameters to measured data with iminuit (MIGRAD, HESSE, MINOS)::
 
     from escapade.fit import fit
     res = fit("configs/letter_tau0.85_fast.toml", data=["B/C:AMS-02"],
@@ -10,6 +10,7 @@
 Parameters
 ----------
 Any numeric config key (dotted, as in :func:`escapade.with_updates`) can be free, plus
+
 * ``species.abundances.ISOTOPE`` (``species.abundances.4He``) and
   ``species.abundances.ELEMENT`` (``species.abundances.C``: the element's total source
   abundance, its isotopes keeping their proportions of the start config);
@@ -20,6 +21,7 @@ Any numeric config key (dotted, as in :func:`escapade.with_updates`) can be free
   set name such as ``B/C:HEAO-3``, or an experiment: ``HEAO-3``);
 * ``norm[NAME]``: the normalisation of data set NAME (added for every data set with
   ``syst="fit"``).
+
 Positive scale parameters (D0, abundances, the flux normalisation, break rigidities) are
 fitted internally as log10 of the value. Default limits come from the config's own
 constraints (delta in [0, 1.5], ...); phi >= 0.

@@ -10,9 +10,11 @@ The analytic axisymmetric model used by GALPROP (Strong & Moskalenko 1998, ApJ 5
 * H2: the CO emissivity W_CO(R), mid-plane offset z0(R) and half-width zh(R) of
   Bronfman et al. 1988 (ApJ 324, 248, Table 3), converted with X_CO
   (n_H2 = X_CO W_CO exp(-ln2 ((z - z0)/zh)^2), molecules per cm^3);
-* HII: the two-component model of Cordes et al. 1991 (Nature 354, 121),
-  n = 0.025 exp(-|z|/1 kpc) exp(-(R/20 kpc)^2)
-    + 0.2 exp(-|z|/0.15 kpc) exp(-((R - 4 kpc)/2 kpc)^2) cm^-3;
+* HII: the two-component model of Cordes et al. 1991 (Nature 354, 121)::
+
+      n = 0.025 exp(-|z|/1 kpc) exp(-(R/20 kpc)^2)
+        + 0.2 exp(-|z|/0.15 kpc) exp(-((R - 4 kpc)/2 kpc)^2) cm^-3;
+
 * He: a fixed number ratio to hydrogen (default 0.1).
 
 The tables are shipped in ``escapade/data/gas`` with their provenance headers.

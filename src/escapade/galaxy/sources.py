@@ -77,10 +77,11 @@ class YusifovKucuk(RadialProfile):
 class Ferriere(RadialProfile):
     """Supernova rate of Ferriere 2001 (Rev. Mod. Phys. 73, 1031), Type Ia plus Type II.
 
-    sigma_Ia = 4.8 exp(-(R - 8.5 kpc) / 4.5 kpc) and
-    sigma_II = 27 * { exp(-(R^2 - (8.5 kpc)^2) / (6.8 kpc)^2)   for R > 3.7 kpc,
-                      3.55 exp(-((R - 3.7 kpc) / 2.1 kpc)^2)   for R <= 3.7 kpc }
-    (surface rates in kpc^-2 Myr^-1; the two branches of sigma_II join continuously).
+    Surface rates in kpc^-2 Myr^-1 (the two branches of sigma_II join continuously)::
+
+        sigma_Ia = 4.8 exp(-(R - 8.5 kpc) / 4.5 kpc),
+        sigma_II = 27 * { exp(-(R^2 - (8.5 kpc)^2) / (6.8 kpc)^2)   for R > 3.7 kpc,
+                          3.55 exp(-((R - 3.7 kpc) / 2.1 kpc)^2)   for R <= 3.7 kpc }
     """
 
     def _raw(self, r_kpc):

@@ -189,8 +189,10 @@ class Network:
     ) -> Network:
         """Build the network of all CR species with z_min <= Z <= z_max, or of ``isotopes``.
 
+        Parameters
+        ----------
         production : a set of :data:`escapade.nuclear.production.PRODUCTION_SETS`.
-        inelastic : a set of :data:`escapade.nuclear.crosssections.INELASTIC_SETS`
+        inelastic : a set of ``INELASTIC_SETS`` (:mod:`escapade.nuclear.crosssections`)
             (checked to cover every species).
         threshold_myr : radioactive nuclides with a shorter half-life are folded
             into their daughters (default 1 kyr).

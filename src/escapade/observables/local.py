@@ -16,15 +16,15 @@ Conventions
   what the solution holds.
 * **x axes** (argument ``x``):
 
-  ============== ========================================= =====================
-  ``x``          axis                                      flux per
-  ============== ========================================= =====================
-  ``"ekin"``     kinetic energy per nucleon E_n [GeV/n]    GeV/n
-  (alias ``"ekin_per_n"``)
-  ``"rigidity"`` rigidity R = p c / (Z e) [GV]             GV
-  ``"ekin_total"`` kinetic energy of the particle A E_n [GeV] GeV
-  ``"etot"``     total energy A E_n + M [GeV]              GeV
-  ============== ========================================= =====================
+  ================== ================================================ ========
+  ``x``              axis                                             flux per
+  ================== ================================================ ========
+  ``"ekin"``         kinetic energy per nucleon E_n [GeV/n]           GeV/n
+                     (alias ``"ekin_per_n"``)
+  ``"rigidity"``     rigidity R = p c / (Z e) [GV]                    GV
+  ``"ekin_total"``   kinetic energy of the particle A E_n [GeV]       GeV
+  ``"etot"``         total energy A E_n + M [GeV]                     GeV
+  ================== ================================================ ========
 
   Note that :class:`escapade.measurements.Measurement` names the total kinetic energy
   ``x_kind = "ekin"`` (the data convention); :func:`predict` translates.

@@ -4,13 +4,13 @@ Rates are returned as positive numbers, b = -dE/dt, per nucleus in GeV/s, from
 the formulas of Mannheim & Schlickeiser 1994 (A&A 286, 983), sections 4.1-4.2:
 
 * ionisation of neutral H and He (Bethe-Bloch, mean excitation energies of
-  PDG 2022: I_H = 19.2 eV (H2 gas), I_He = 41.8 eV),
+  PDG 2022: I_H = 19.2 eV (H2 gas), I_He = 41.8 eV), ::
 
       b_ion = 2 pi r_e^2 m_e c^3 Z^2 / beta
               * sum_s n_s Z_s [ ln(2 m_e c^2 beta^2 gamma^2 Q_max / I_s^2) - 2 beta^2 ],
       Q_max = 2 m_e c^2 beta^2 gamma^2 / (1 + 2 gamma m_e / M);
 
-* Coulomb scattering on the free electrons of the ionised gas at temperature T_e,
+* Coulomb scattering on the free electrons of the ionised gas at temperature T_e, ::
 
       b_C = 4 pi r_e^2 m_e c^3 Z^2 n_e ln(Lambda) beta^2 / (beta^3 + x_m^3),
       x_m = (3 sqrt(pi) / 4)^(1/3) sqrt(2 k T_e / (m_e c^2)),
