@@ -5,8 +5,9 @@ Build it (warnings are errors, so a broken reference fails)::
     sphinx-build -W --keep-going -b html docs docs/_build/html
 
 The user guide is the Markdown in this folder (MyST), the API reference is autodoc on the
-package's docstrings, and the tutorial notebooks are rendered as stored (without outputs:
-the test suite executes them, tests/test_docs.py).
+package's docstrings (a page per module, written when the build starts), and the tutorial
+notebooks, stored without outputs, are executed by the build (myst-nb). tests/test_docs.py
+runs this build.
 """
 
 import importlib
@@ -48,8 +49,12 @@ nitpick_ignore_regex = [
 myst_heading_anchors = 3
 myst_enable_extensions = ["dollarmath"]
 
-# Notebooks are rendered as stored; the test suite runs them once (tests/test_docs.py).
-nb_execution_mode = "off"
+# The tutorials are stored without outputs and run by every build that reads them (about
+# 10 s), so the site shows their figures and a failing cell fails the build.
+nb_execution_mode = "force"
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
+nb_execution_timeout = 600
 
 # The API reference: a page per public module of escapade, written into docs/api/generated/
 # (not in git) when the build starts, from the package as it is: a new, renamed or removed
