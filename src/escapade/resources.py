@@ -54,3 +54,25 @@ def check_memory(cfg: Config, n_species: int | None = None) -> float:
             "raise the limit"
         )
     return need
+
+
+def release_memory() -> None:
+    """Collect garbage and hand freed heap memory back to the operating system.
+
+    Sparse LU factors (SuperLU) and other C allocations live on the C heap; once freed,
+    glibc keeps them for reuse by this process unless ``malloc_trim`` is called. Called
+    between the stages of a long workflow, it keeps the resident size of a worker at
+    what the next stage needs (no effect where glibc is absent).
+    """
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return
+    try:
+        ctypes.CDLL(name).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass

@@ -39,9 +39,15 @@ def evaluate(
     the reported chi2 is evaluated (ndof and the errors of the solve parameters are the
     coarse fit's).
     """
+    from ..resources import release_memory
+
     res, ndof = fit_bc(cfg, era, fit_grid)
-    local = _local_record(res, ndof)
-    return xr.merge([local, _gamma_record(res.config, nside)], combine_attrs="drop")
+    local, best = _local_record(res, ndof), res.config
+    del res  # the fit's solution and the factorisations of its model are not needed further
+    release_memory()
+    gamma = _gamma_record(best, nside)
+    release_memory()
+    return xr.merge([local, gamma], combine_attrs="drop")
 
 
 def fit_bc(cfg: Config, era: str, fit_grid: tuple[int, int] | None):
