@@ -13,6 +13,17 @@ import escapade  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
+SMALL_TOML = """
+[grid]
+nr = 21
+nz = 41
+n_ekin = 8
+[species]
+propagate = ["1H"]
+abundances = { "1H" = 1.0 }
+"""
+"""A tiny 1H-only run config as TOML text (a second per solve), for CLI and scan tests."""
+
 
 def small_config(**sections) -> escapade.Config:
     """A fast configuration (41 x 81 x 16) with section overrides, e.g. diffusion={"tau": 0}."""

@@ -10,20 +10,12 @@ import subprocess
 import sys
 
 import pytest
+from conftest import SMALL_TOML
 
 import escapade
 from escapade.cli import main
 from escapade.fit import fit
 
-SMALL_TOML = """
-[grid]
-nr = 21
-nz = 41
-n_ekin = 8
-[species]
-propagate = ["1H"]
-abundances = { "1H" = 1.0 }
-"""
 LINE = re.compile(r"^escapade \d\d:\d\d:\d\d (DEBUG|INFO|WARNING|ERROR) [\w.]+: .+$")
 WROTE_RUN = re.compile(r"^wrote \S+ \(1 species, 21x41x8 grid, [\d.]+ s\)$")
 

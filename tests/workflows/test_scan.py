@@ -16,6 +16,7 @@ import cloudpickle
 import numpy as np
 import pytest
 import xarray as xr
+from conftest import SMALL_TOML
 
 import escapade
 from escapade.cli import main
@@ -29,15 +30,6 @@ scanmod = importlib.import_module("escapade.scan")
 # functions defined here run on the workers: send them by value, not by module name
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
-SMALL_TOML = """
-[grid]
-nr = 21
-nz = 41
-n_ekin = 8
-[species]
-propagate = ["1H"]
-abundances = { "1H" = 1.0 }
-"""
 BASE = escapade.validate_config(
     {
         "grid": {"nr": 21, "nz": 41, "n_ekin": 8},
