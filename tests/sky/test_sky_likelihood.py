@@ -149,3 +149,20 @@ def test_template_of_wrong_nside_is_refused(templates):
 def test_isotropic_name_clash_is_refused(templates):
     with pytest.raises(ValueError, match="isotropic=False"):
         lk.fit_templates(templates | {"isotropic": np.ones(12 * 128**2)})
+
+
+def test_templates_from_a_skymap_are_regridded_per_component(templates):
+    from escapade.sky.compare import regrid
+    from escapade.sky.maps import SkyMap
+
+    maps = {k: regrid(templates[k], 64) for k in ("HI", "H2", "IC")}
+    maps["total"] = maps["HI"] + maps["H2"] + maps["IC"]
+    t = lk.templates_from_skymap(SkyMap(64, BAND, maps))
+    assert list(t) == ["HI", "H2", "IC"] and all(v.size == 12 * 128**2 for v in t.values())
+    with pytest.raises(ValueError, match="no 'HII'"):
+        lk.templates_from_skymap(SkyMap(64, BAND, maps), components=["HI", "HII"])
+
+
+def test_shipped_data_need_their_band(templates):
+    with pytest.raises(ValueError, match=r"band_gev=\(1.0, 10.0\).*2-20 GeV"):
+        lk.fit_templates(templates, band_gev=(1.0, 10.0))

@@ -5,7 +5,8 @@ cylinder, path lengths), ``los`` (the quadrature), ``integrand`` (the (R, z) tab
 ``pixels`` (HEALPix pixel centres, longitude bins), ``fits`` (writing FITS), ``fermi``
 (the shipped Fermi-LAT data), ``profiles`` (longitude profiles of a map), ``maps``
 (:class:`SkyMap`), ``assemble`` (maps and profiles of a solution), ``io`` (reading FITS),
-``compare`` (model against the Fermi-LAT profile).
+``compare`` (model against the Fermi-LAT profile), ``point_sources`` (the 4FGL-DR2
+catalogue as a map component), ``likelihood`` (template fit of the Fermi-LAT counts map).
 """
 
 from .assemble import longitude_profile, skymap
@@ -22,19 +23,34 @@ from .fermi import (
 )
 from .fits import write_healpix_fits
 from .geometry import Geometry, Stepping, path_length_kpc
+from .likelihood import (
+    REGIONS,
+    Region,
+    TemplateFitResult,
+    fit_templates,
+    region_pixels,
+    templates_from_skymap,
+)
 from .los import los_integrate
 from .maps import SkyMap
+from .point_sources import PointSources, load_4fgl_dr2, point_source_map, point_source_skymap
 from .profiles import profile_of_map
 
 __all__ = [
     "PHASES",
+    "REGIONS",
     "FermiMaps",
     "Geometry",
+    "PointSources",
+    "Region",
     "SkyMap",
     "Stepping",
+    "TemplateFitResult",
     "fermi_comparison",
+    "fit_templates",
     "igrb_intensity",
     "isotropic_term",
+    "load_4fgl_dr2",
     "load_fermi_maps",
     "load_local_hi_emissivity",
     "load_reference_profile",
@@ -43,9 +59,13 @@ __all__ = [
     "los_integrate",
     "observed_longitude_profile",
     "path_length_kpc",
+    "point_source_map",
+    "point_source_skymap",
     "profile_of_map",
     "profile_residuals",
+    "region_pixels",
     "regrid",
     "skymap",
+    "templates_from_skymap",
     "write_healpix_fits",
 ]

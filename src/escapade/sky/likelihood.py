@@ -14,7 +14,7 @@ longitudes; or a :class:`Region`), the shipped point-source mask optionally appl
 
 Statistic. With ``systematic_fraction = 0`` the Poisson likelihood of the pixel
 counts, -2 ln L = 2 sum_p [mu_p - n_p ln mu_p + ln n_p!] (the Cash statistic up to
-the constant; Cash 1979, ApJ 228, 939). With a model-systematic fraction f > 0 the
+the constant; Cash 1979). With a model-systematic fraction f > 0 the
 pixels are first regrouped into the pixels of a coarser HEALPix grid
 (``regroup_nside``, default 16: 3.7 deg pixels) so that each group has many counts,
 and each group gets a Gaussian likelihood whose variance is the Poisson variance plus
@@ -57,7 +57,7 @@ from scipy.optimize import nnls
 from scipy.special import gammaln
 
 from ..io import atomic_path
-from .compare import igrb_intensity
+from .compare import igrb_intensity, regrid
 from .fermi import load_fermi_maps
 from .pixels import pixel_lonlat_deg
 
@@ -68,6 +68,7 @@ __all__ = [
     "fit_templates",
     "predicted_counts",
     "region_pixels",
+    "templates_from_skymap",
 ]
 
 ISOTROPIC = "isotropic"
@@ -112,6 +113,26 @@ def region_pixels(region, nside: int) -> np.ndarray:
     lw = (lon + 180.0) % 360.0 - 180.0
     ab = np.abs(lat)
     return (ab >= r.b_min_deg) & (ab < r.b_max_deg) & (lw >= r.l_min_deg) & (lw < r.l_max_deg)
+
+
+def templates_from_skymap(smap, components=None, nside: int = 128) -> dict[str, np.ndarray]:
+    """Template maps of a :class:`~escapade.sky.maps.SkyMap` at ``nside`` (the data's).
+
+    ``components``: the names to take (default: every component except the sums
+    ``total`` and ``pi0``, so that each phase and IC/bremsstrahlung gets its own
+    normalisation); maps at another resolution are brought to ``nside`` with
+    :func:`escapade.sky.compare.regrid`.
+    """
+    names = (
+        [c for c in smap.maps if c not in ("total", "pi0")] if components is None else components
+    )
+    missing = [c for c in names if c not in smap.maps]
+    if missing:
+        raise ValueError(
+            f"components={list(names)!r}: the sky map has no {missing[0]!r} "
+            f"(it has {', '.join(smap.maps)})"
+        )
+    return {c: regrid(smap.maps[c], nside) for c in names}
 
 
 def predicted_counts(templates: Mapping[str, np.ndarray], norms, exposure) -> np.ndarray:
@@ -264,9 +285,14 @@ def _start(design, counts):
     return np.maximum(x, floor)
 
 
-def _data(counts, exposure, mask):
+def _data(counts, exposure, mask, band_gev):
     if counts is None or exposure is None:
         fm = load_fermi_maps()
+        if not np.allclose([float(x) for x in band_gev], fm.band, rtol=1e-6):
+            raise ValueError(
+                f"band_gev={tuple(band_gev)!r}: the shipped Fermi-LAT maps cover "
+                f"{fm.band[0]:g}-{fm.band[1]:g} GeV; give counts and exposure of that band"
+            )
         counts = fm.counts if counts is None else counts
         exposure = fm.exposure if exposure is None else exposure
         mask = fm.pscmask if mask is None else mask
@@ -318,7 +344,7 @@ def fit_templates(
     ``systematic_fraction`` and ``regroup_nside``. Returns a :class:`TemplateFitResult`.
     """
     t0 = time.perf_counter()
-    counts, exposure, mask = _data(counts, exposure, mask)
+    counts, exposure, mask = _data(counts, exposure, mask, band_gev)
     npix = counts.size
     nside = int(round(math.sqrt(npix / 12)))
     reg = _region(region)
