@@ -41,6 +41,26 @@ def small_config(**sections) -> escapade.Config:
     return escapade.validate_config(data)
 
 
+TINY_GRID = {"nr": 21, "nz": 41}
+"""The grid of the one-second test runs (21 x 41; n_ekin per test)."""
+
+ONLY_1H = {"propagate": ["1H"], "abundances": {"1H": 1.0}}
+"""A ``[species]`` section that propagates 1H alone."""
+
+
+def tiny_config(n_ekin: int = 12, **sections) -> escapade.Config:
+    """A one-second configuration (21 x 41 x ``n_ekin``) with section overrides."""
+    data = {"grid": {**TINY_GRID, "n_ekin": n_ekin}}
+    for name, values in sections.items():
+        data.setdefault(name, {}).update(values)
+    return escapade.validate_config(data)
+
+
+def tiny_toml(n_ekin: int = 12, **sections) -> str:
+    """:func:`tiny_config` as the TOML text of a config file."""
+    return escapade.dump_config(tiny_config(n_ekin, **sections))
+
+
 @pytest.fixture
 def repo() -> Path:
     return REPO

@@ -12,7 +12,8 @@ from ._version import __version__
 from .config import Config, ConfigError, dump_config, load_config, validate_config, with_updates  # noqa: E402
 from .io import open_solution, write_solution  # noqa: E402
 from .model import Model, solve  # noqa: E402
-from .scan import scan  # noqa: E402  (dask is imported when a scan starts)
+from .scan import scan  # noqa: E402
+from .solution import Solution  # noqa: E402  (dask is imported when a scan starts)
 
 _LAZY = {
     "emissivity": "escapade.emission",
@@ -39,6 +40,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "Model",
+    "Solution",
     "__version__",
     "dump_config",
     "emissivity",

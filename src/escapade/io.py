@@ -42,15 +42,6 @@ def atomic_path(path: str | Path, suffix: str = ""):
             os.unlink(tmp)
 
 
-def stored_config(ds) -> dict:
-    """The complete configuration of a solution as a mapping (the schema's defaults where
-    the stored TOML is silent; see :func:`escapade.solution.solution_config`)."""
-    from .config import config_to_dict
-    from .solution import solution_config
-
-    return config_to_dict(solution_config(ds))
-
-
 def write_solution(ds: xr.Dataset, path: str | Path) -> Path:
     """Write ``ds`` as netCDF4 (HDF5) to ``path`` atomically; returns the path."""
     ds = ds.copy()

@@ -5,18 +5,12 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import tiny_toml
 
 from escapade.cli import main
 from escapade.io import open_solution
 
-SMALL = """
-[grid]
-nr = 21
-nz = 41
-n_ekin = 12
-[species]
-propagate = ["1H", "4He"]
-"""
+SMALL = tiny_toml(species={"propagate": ["1H", "4He"]})
 
 
 def test_run_and_info(tmp_path, capsys):

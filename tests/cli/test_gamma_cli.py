@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 from astropy_healpix.core import ring_to_nested
+from conftest import tiny_toml
 
 import escapade
 from escapade.cli import main
@@ -17,16 +18,11 @@ from escapade.sky.fits import write_healpix_fits
 from escapade.sky.io import SkyMapFileError, read_skymap_fits, read_skymaps
 from escapade.sky.maps import SkyMap
 
-SMALL = """
-[grid]
-nr = 21
-nz = 41
-n_ekin = 16
-[species]
-propagate = ["1H", "4He"]
-[diffusion]
-tau = {tau}
-"""
+
+def small_toml(tau: float) -> str:
+    return tiny_toml(16, species={"propagate": ["1H", "4He"]}, diffusion={"tau": tau})
+
+
 NSIDE = 32
 BANDS = [(1.104, 1.442), (2.0, 20.0)]
 
@@ -46,7 +42,7 @@ def runs(tmp_path_factory):
     out = {}
     for tau in (0.85, 0.0):
         cfg = d / f"tau{tau}.toml"
-        cfg.write_text(SMALL.format(tau=tau))
+        cfg.write_text(small_toml(tau))
         nc = d / f"tau{tau}.nc"
         assert main(["run", str(cfg), "-o", str(nc), "--full"]) == 0
         out[tau] = nc

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import SMALL_TOML
+from conftest import SMALL_TOML, tiny_config
 
 import escapade
 from escapade.cli import main
@@ -104,9 +104,7 @@ def test_scan_on_a_pipe_logs_every_point_with_time_and_what_is_left(config, tmp_
 
 
 def test_fit_progress_true_without_logging_set_up(tmp_path, capfd):
-    cfg = escapade.validate_config(
-        {"grid": {"nr": 21, "nz": 41, "n_ekin": 12}, "species": {"z_max": 6}}
-    )
+    cfg = tiny_config(species={"z_max": 6})
     res = fit(cfg, data=["B/C:AMS-02"], free=["modulation.phi_gv"], progress=True)
     err = capfd.readouterr().err
     assert re.search(r"^escapade fit: solve 1 \(start, [\d.]+ s\)  \[1 solves, ", err, re.M), err

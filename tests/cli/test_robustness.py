@@ -7,6 +7,7 @@ import sys
 import time
 
 import numpy as np
+from conftest import tiny_config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +18,7 @@ TINY = {"nr": 11, "nz": 13, "n_ekin": 6, "ekin_min_gev_per_n": 1.0, "ekin_max_ge
 
 
 def test_same_config_gives_bit_identical_results(tmp_path):
-    cfg = escapade.validate_config({"grid": {"nr": 21, "nz": 41, "n_ekin": 12}})
+    cfg = tiny_config()
     a = escapade.open_solution(escapade.write_solution(escapade.solve(cfg), tmp_path / "a.nc"))
     b = escapade.open_solution(escapade.write_solution(escapade.solve(cfg), tmp_path / "b.nc"))
     for name in a.data_vars:

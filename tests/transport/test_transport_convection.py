@@ -1,6 +1,7 @@
 """Convection: a 1D convection-diffusion slab against its closed form."""
 
 import numpy as np
+from conftest import ONLY_1H, tiny_config
 from scipy.special import j0, jn_zeros
 
 import escapade
@@ -87,11 +88,7 @@ def test_wind_slab_matches_closed_form():
 
 
 def test_adiabatic_losses_soften_low_energies():
-    base = {
-        "grid": {"nr": 21, "nz": 41, "n_ekin": 16},
-        "species": {"propagate": ["1H"], "abundances": {"1H": 1.0}},
-    }
-    plain = escapade.solve(escapade.validate_config(base))
-    windy = escapade.solve(escapade.validate_config({**base, "convection": {"v0_km_s": 20.0}}))
+    plain = escapade.solve(tiny_config(16, species=ONLY_1H))
+    windy = escapade.solve(tiny_config(16, species=ONLY_1H, convection={"v0_km_s": 20.0}))
     ratio = windy.flux_local.values[0] / plain.flux_local.values[0]
     assert ratio[0] < 0.9 * ratio[-1]  # (both normalised at 100 GeV) stronger at low energy

@@ -16,7 +16,7 @@ import cloudpickle
 import numpy as np
 import pytest
 import xarray as xr
-from conftest import SMALL_TOML
+from conftest import ONLY_1H, SMALL_TOML, tiny_config
 
 import escapade
 from escapade.cli import main
@@ -30,12 +30,7 @@ scanmod = importlib.import_module("escapade.scan")
 # functions defined here run on the workers: send them by value, not by module name
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
-BASE = escapade.validate_config(
-    {
-        "grid": {"nr": 21, "nz": 41, "n_ekin": 8},
-        "species": {"propagate": ["1H"], "abundances": {"1H": 1.0}},
-    }
-)
+BASE = tiny_config(8, species=ONLY_1H)
 COMPARED = ("anisotropy", "flux_local", "diffusion_coefficient_sun_cm2_s", "density_sun")
 
 

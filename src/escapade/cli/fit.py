@@ -167,6 +167,7 @@ def options(args) -> tuple[FitSpec, str]:
     fix = {k: parse_value(v) for k, v in (_key_value(f, "--fix") for f in args.fix)}
     start = {k: parse_value(v) for k, v in (_key_value(f, "--start") for f in args.start)}
     try:
+        same = {k: getattr(args, k) for k in ("syst", "minos", "method", "strategy", "tolerance")}
         spec = FitSpec(
             data=list(args.data),
             free=free,
@@ -176,12 +177,8 @@ def options(args) -> tuple[FitSpec, str]:
             start=start,
             rmin_gv=args.rmin,
             rmax_gv=args.rmax,
-            syst=args.syst,
             phi_gv=args.phi,
-            minos=args.minos,
-            method=args.method,
-            strategy=args.strategy,
-            tolerance=args.tolerance,
+            **same,
         )
     except ValidationError as exc:
         err = exc.errors()[0]

@@ -91,22 +91,23 @@ def _band_tag(band) -> str:
 
 
 def _open_full(path: str):
-    from ..io import open_solution
+    from ..solution import Solution, SolutionCapabilityError
 
-    ds = open_solution(path)
-    if "density" not in ds:
+    sol = Solution.open(path)
+    try:
+        sol.require("density", "a sky map")
+    except SolutionCapabilityError:
         raise UserError(
             f"{path} has no full density (the CR density on the whole (R, z) grid, needed for "
             f"sky maps): rerun it with 'escapade run CONFIG -o {path} --full'"
-        )
-    return ds
+        ) from None
+    return sol
 
 
-def _header_meta(ds, path) -> dict:
+def _header_meta(sol, path) -> dict:
     from .._version import __version__
-    from ..solution import solution_config
 
-    d = solution_config(ds).diffusion
+    d = sol.config.diffusion
     return {
         "SOLUTION": Path(path).name,
         "ESCVER": __version__,
@@ -114,27 +115,6 @@ def _header_meta(ds, path) -> dict:
         "TAU": float(d.tau) if d.model == "source_correlated" else 0.0,
         "D0": float(d.d0_cm2_s),
     }
-
-
-def _write_fits_maps(smap, outdir: Path, extra: dict) -> list[Path]:
-    from ..io import atomic_path
-    from ..sky.fits import write_healpix_fits
-
-    paths = []
-    for comp in smap.maps:
-        dest = outdir / smap.fits_name(comp)
-        with atomic_path(dest, suffix=".fits") as tmp:
-            write_healpix_fits(
-                tmp,
-                smap.maps[comp],
-                smap.nside,
-                smap.band,
-                component=comp,
-                meta=smap.meta,
-                extra_header=extra,
-            )
-        paths.append(dest)
-    return paths
 
 
 def _write_csv(path: Path, header: list[str], columns: list[str], data, fmt) -> Path:
@@ -182,15 +162,15 @@ def _emissivity_table(ds, band, model, outdir: Path, label: str) -> tuple[Path, 
     return _write_csv(path, header, columns, data, ["%.6g", "%.6e", "%.6e"]), q_sun
 
 
-def _lepton_emissivity_table(ds, band, outdir: Path, label: str, q_pi0_sun: float) -> Path:
+def _lepton_emissivity_table(sol, band, outdir: Path, label: str, q_pi0_sun: float) -> Path:
     """r, bremsstrahlung per H atom, IC volume emissivity at z = 0 (leptonic solutions)."""
     from ..emission.leptonic import bremsstrahlung_emissivity_band, ic_emissivity_band
     from ..emission.pion import emissivity_vs_r
 
-    dm = ds["density_midplane"]
-    q_br = bremsstrahlung_emissivity_band(dm, band, he_to_h=None)
-    j_ic = ic_emissivity_band(ds, band, density=dm)
-    q_pi0 = emissivity_vs_r(ds, band)
+    dm = sol.dataset["density_midplane"]
+    q_br = bremsstrahlung_emissivity_band(dm, band, he_to_h=sol.config.gas.he_to_h)
+    j_ic = ic_emissivity_band(sol, band, density=dm)
+    q_pi0 = emissivity_vs_r(sol, band)
     r = q_br["r_kpc"].values
     header = [
         f"escapade leptonic gamma-ray emissivities at z = 0, integrated over {band[0]:g}-"
@@ -240,7 +220,6 @@ def _profile_table(smap, b_max, l_bin, mask, outdir: Path, label: str) -> Path:
 
 
 def cmd_gamma(args) -> int:
-    from ..plots.gamma import solution_label
     from ..sky.assemble import skymap
     from ..sky.fermi import local_emissivity_casandjian2015
 
@@ -252,9 +231,9 @@ def cmd_gamma(args) -> int:
     outdir = Path(args.output)
     if outdir.exists() and not outdir.is_dir():
         raise UserError(f"output {str(outdir)!r} is a file; give a folder such as sky/")
-    ds = _open_full(args.solution)
-    label = solution_label(ds) or Path(args.solution).name
-    extra = _header_meta(ds, args.solution)
+    sol = _open_full(args.solution)
+    label = sol.label or Path(args.solution).name
+    extra = _header_meta(sol, args.solution)
     extra["BMAXPROF"] = float(args.bmax)
     written = []
     lines = []
@@ -265,7 +244,7 @@ def cmd_gamma(args) -> int:
             t0 = time.perf_counter()
             log.info("band %g-%g GeV: sky maps started (nside %d)", band[0], band[1], nside)
             smap = skymap(
-                ds,
+                sol,
                 band,
                 nside,
                 model=args.model,
@@ -273,12 +252,12 @@ def cmd_gamma(args) -> int:
                 ic_lmax=args.ic_lmax,
             )
             tick()
-            written += _write_fits_maps(smap, outdir, extra)
+            written += smap.write_fits(outdir, extra_header=extra)
             tick()
-            path, q_sun = _emissivity_table(ds, band, args.model, outdir, label)
+            path, q_sun = _emissivity_table(sol, band, args.model, outdir, label)
             written.append(path)
             if "IC" in smap.maps:
-                written.append(_lepton_emissivity_table(ds, band, outdir, label, q_sun))
+                written.append(_lepton_emissivity_table(sol, band, outdir, label, q_sun))
             written.append(_profile_table(smap, args.bmax, args.lbin, args.mask, outdir, label))
             tick()
             log.info(

@@ -10,8 +10,8 @@ from .verbosity import add_verbosity_arguments, progress_bar
 
 def cmd_run(args) -> int:
     from ..config import load_config
-    from ..io import write_solution
     from ..model import Model
+    from ..solution import Solution
 
     cfg = load_config(args.config)
     out = Path(args.output)
@@ -21,11 +21,11 @@ def cmd_run(args) -> int:
     total = len(model.species) * model.grid.n_ekin
     ctx, advance = progress_bar(total, "propagating")
     with ctx:
-        ds = model.solve(full=args.full, progress=advance)
-    write_solution(ds, out)
+        sol = Solution.compute(model, full=args.full, progress=advance)
+    sol.write(out)
     print(
         f"wrote {out} ({len(model.species)} species, {model.grid.nr}x{model.grid.nz}x"
-        f"{model.grid.n_ekin} grid, {ds.attrs['run_seconds']:.2f} s)"
+        f"{model.grid.n_ekin} grid, {sol.dataset.attrs['run_seconds']:.2f} s)"
     )
     return 0
 
@@ -33,24 +33,25 @@ def cmd_run(args) -> int:
 def summary(ds) -> str:
     """A readable multi-line summary of a solution."""
     from ..numerics.interpolation import interp_log_x, interp_positive_log
-    from ..solution import solution_config
+    from ..solution import as_solution
 
-    cfg = solution_config(ds)
-    d, gal = cfg.diffusion, cfg.galaxy
+    sol = as_solution(ds)
+    ds = sol.dataset
+    d = sol.config.diffusion
     lines = [
         f"escapade solution (written by escapade {ds.attrs['escapade_version']})",
         f"  grid: nr={ds.sizes['r_kpc']} x nz={ds.sizes['z_kpc']}"
         f" x n_ekin={ds.sizes['ekin_gev_per_n']}"
-        f"  R_max={gal.r_max_kpc} kpc, H={gal.halo_height_kpc} kpc,"
+        f"  R_max={sol.config.galaxy.r_max_kpc} kpc, H={sol.config.galaxy.halo_height_kpc} kpc,"
         f" E = {float(ds.ekin_gev_per_n[0]):.3g}-{float(ds.ekin_gev_per_n[-1]):.3g} GeV/n",
-        f"  species: {', '.join(str(s) for s in ds.species.values)}",
+        f"  species: {', '.join(sol.species)}",
         f"  diffusion: {d.model}, D0={d.d0_cm2_s:.3g} cm^2/s"
         f" at {d.reference_rigidity_gv} GV,"
         f" delta={d.delta}, eta={d.eta}, tau={d.tau}",
-        f"  full density stored: {'yes' if 'density' in ds else 'no'}",
+        f"  full density stored: {'yes' if 'density' in sol.capabilities else 'no'}",
         f"  run time: {float(ds.attrs['run_seconds']):.2f} s",
     ]
-    sp = "1H" if "1H" in ds.species.values else str(ds.species.values[0])
+    sp = "1H" if "1H" in sol.species else sol.species[0]
     e = ds.ekin_gev_per_n.values
     lines.append(f"  at the Sun, {sp}:    E [GeV/n]   D [cm^2/s]   anisotropy (radial)")
     for target in (1e2, 1e3, 1e4):
@@ -64,9 +65,9 @@ def summary(ds) -> str:
 
 
 def cmd_info(args) -> int:
-    from ..io import open_solution
+    from ..solution import Solution
 
-    print(summary(open_solution(args.solution)))
+    print(summary(Solution.open(args.solution)))
     return 0
 
 

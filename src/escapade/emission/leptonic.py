@@ -33,8 +33,8 @@ import xarray as xr
 
 from ..constants import M_ELECTRON_GEV
 from ..interactions.blackbody import blackbody_eps_grid, blackbody_number_density
-from ..io import stored_config
 from ..numerics.quadrature import log_gauss_band, log_trapezoid, power_law_interp_matrix
+from ..solution import as_solution, solution_config
 from .bremsstrahlung import bremsstrahlung_emissivity_matrix
 from .ic_anisotropic import kernel_legendre_moments
 from .inverse_compton import ic_emissivity_matrix
@@ -60,15 +60,15 @@ def has_leptons(ds) -> bool:
 
 def lepton_density(ds_or_density) -> xr.DataArray:
     """e- + e+ density per GeV, dims (ekin_gev_per_n, ...) (the full density if present)."""
-    if isinstance(ds_or_density, xr.Dataset):
-        dens = ds_or_density["density"] if "density" in ds_or_density else None
-        if dens is None:
-            raise ValueError(
-                "this solution has no 'density' variable: rerun with escapade.solve(cfg, "
-                "full=True) or `escapade run --full`; for the mid-plane pass ds['density_midplane']"
-            )
-    else:
+    if isinstance(ds_or_density, xr.DataArray):
         dens = ds_or_density
+    else:
+        sol = as_solution(ds_or_density)
+        sol.require(
+            "density",
+            "a lepton emissivity on (R, z) (for the mid-plane pass ds['density_midplane'])",
+        )
+        dens = sol.dataset["density"]
     present = [s for s in LEPTONS if s in dens["species"].values]
     if not present:
         raise ValueError(
@@ -111,7 +111,7 @@ def _apply(vec: np.ndarray, dens: xr.DataArray) -> xr.DataArray:
 def bremsstrahlung_emissivity_band(ds_or_density, band, he_to_h: float | None = None):
     """Bremsstrahlung emissivity per H atom over ``band`` (GeV): ph s^-1 sr^-1 per H atom."""
     if he_to_h is None:
-        he_to_h = float(stored_config(ds_or_density)["gas"]["he_to_h"])
+        he_to_h = float(solution_config(ds_or_density).gas.he_to_h)
     dens = lepton_density(ds_or_density)
     ekin = np.ascontiguousarray(dens["ekin_gev_per_n"].values, dtype=float)
     vec = _brems_vector(ekin.tobytes(), tuple(float(b) for b in band), float(he_to_h))
@@ -128,8 +128,8 @@ def bremsstrahlung_emissivity_band(ds_or_density, band, he_to_h: float | None = 
 def _isrf_of(ds):
     from ..leptons.fields import isrf_model
 
-    cfg = stored_config(ds)
-    return isrf_model(cfg["leptons"]["isrf_model"], float(cfg["galaxy"]["sun_r_kpc"]))
+    sol = as_solution(ds)
+    return isrf_model(sol.config.leptons.isrf_model, sol.sun_r_kpc)
 
 
 def ic_emissivity_band(ds, band, density: xr.DataArray | None = None) -> xr.DataArray:

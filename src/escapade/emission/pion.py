@@ -99,8 +99,8 @@ import numpy as np
 import xarray as xr
 
 from ..constants import C_CM_S, FOUR_PI, M_PROTON_GEV, MB_CM2
-from ..io import stored_config
 from ..numerics.quadrature import log_gauss_band, log_trapezoid, power_law_interp_matrix
+from ..solution import as_solution, solution_config
 from ..species import nuclide
 
 __all__ = [
@@ -307,27 +307,20 @@ def dsigma_degamma_mb_per_gev(
 # --------------------------------------------------------------------------- helpers
 
 
-def _config(ds) -> dict:
-    return stored_config(ds)
-
-
-def he_to_h_of(ds, default: float = 0.1) -> float:
-    """n_He/n_H from a solution's ``[gas] he_to_h`` (``default`` when absent)."""
-    return float(_config(ds).get("gas", {}).get("he_to_h", default))
+def he_to_h_of(ds) -> float:
+    """n_He/n_H from a solution's ``[gas] he_to_h`` (the schema's default without a config)."""
+    return float(solution_config(ds).gas.he_to_h)
 
 
 def _density_of(ds_or_density) -> xr.DataArray:
-    if isinstance(ds_or_density, xr.Dataset):
-        if "density" not in ds_or_density:
-            raise ValueError(
-                "this solution has no 'density' variable (the CR density everywhere in the "
-                "Galaxy): rerun with escapade.solve(cfg, full=True) or `escapade run --full`; "
-                "for the local emissivity alone pass ds['density_midplane']"
-            )
-        return ds_or_density["density"]
+    """The full density of a solution, or the DataArray it is given."""
     if isinstance(ds_or_density, xr.DataArray):
         return ds_or_density
-    raise TypeError("expected an escapade solution (xarray Dataset) or a density DataArray")
+    sol = as_solution(ds_or_density)
+    sol.require(
+        "density", "a pi0 emissivity on (R, z) (for the mid-plane pass ds['density_midplane'])"
+    )
+    return sol.dataset["density"]
 
 
 def _projectile_of(name: str):
@@ -518,9 +511,11 @@ def emissivity_vs_r(ds, band, model: str = "aafrag") -> xr.DataArray:
 
     Uses the mid-plane density (every solution has it; ``--full`` is not needed).
     """
+    sol = as_solution(ds)
+    ds = sol.dataset
     dens = ds["density_midplane"] if "density_midplane" in ds else ds["density"].interp(z_kpc=0.0)
-    q = emissivity_band(dens, band, he_to_h=he_to_h_of(ds), model=model)
-    q.attrs["r_sun_kpc"] = float(_config(ds)["galaxy"]["sun_r_kpc"])
+    q = emissivity_band(dens, band, he_to_h=he_to_h_of(sol), model=model)
+    q.attrs["r_sun_kpc"] = sol.sun_r_kpc
     return q
 
 

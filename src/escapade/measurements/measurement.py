@@ -16,12 +16,7 @@ X_KINDS: tuple[str, ...] = ("ekin_per_n", "rigidity", "ekin", "etot")
 
 X_UNITS = {"ekin_per_n": "GeV/n", "rigidity": "GV", "ekin": "GeV", "etot": "GeV"}
 """Unit of x for every x axis."""
-FLUX_UNITS = {
-    "ekin_per_n": "m^-2 s^-1 sr^-1 (GeV/n)^-1",
-    "rigidity": "m^-2 s^-1 sr^-1 GV^-1",
-    "ekin": "m^-2 s^-1 sr^-1 GeV^-1",
-    "etot": "m^-2 s^-1 sr^-1 GeV^-1",
-}
+FLUX_UNITS = {k: f"m^-2 s^-1 sr^-1 {f'({u})' if '/' in u else u}^-1" for k, u in X_UNITS.items()}
 """Unit of a flux per unit of x, for every x axis."""
 X_KIND_ALIASES = {
     "ekin_per_n": "ekin_per_n",

@@ -24,8 +24,7 @@ import xarray as xr
 
 from ..emission.pion import emissivity_at, emissivity_vs_r
 from ..sky.fermi import local_emissivity_casandjian2015
-from ..solution import solution_config, tau_d0_label
-from ..solution import solution_label as label_of_solution
+from ..solution import Solution, as_solution, tau_d0_label
 from .base import plt
 
 __all__ = [
@@ -45,8 +44,8 @@ ALL_NOTE = "pi0 decay + inverse Compton (isotropic KN) + bremsstrahlung of the p
 
 def solution_label(ds_or_meta) -> str:
     """``"tau = 0.85, D0 = 2e+28"`` from a solution or a sky map's ``meta`` (tau, d0)."""
-    if isinstance(ds_or_meta, xr.Dataset):
-        return label_of_solution(ds_or_meta)
+    if isinstance(ds_or_meta, Solution | xr.Dataset):
+        return as_solution(ds_or_meta).label
     return tau_d0_label(ds_or_meta.get("tau"), ds_or_meta.get("d0_cm2_s"))
 
 
@@ -78,7 +77,6 @@ def emissivity_figure(
     for j, band in enumerate(bands):
         top, bottom = axes[0, j], axes[1, j]
         for i, ds in enumerate(solutions):
-            r_sun = solution_config(ds).galaxy.sun_r_kpc
             q = emissivity_vs_r(ds, band, model)
             r_sun = q.attrs["r_sun_kpc"]
             lab = labels[i] if labels else solution_label(ds)
@@ -130,10 +128,31 @@ def _iso_text(cmp: xr.Dataset) -> str:
     )
 
 
+def _draw_comparison(ax, axr, label: str, ds: xr.Dataset, ls, components: bool) -> None:
+    """One model of a comparison: model + isotropic (thick), model alone (thin), optionally
+    its components, and its residuals on ``axr``."""
+    (ln,) = ax.step(
+        ds["l_deg"], ds["model"], where="mid", ls=ls, lw=1.5, label=f"{label}: {_iso_text(ds)}"
+    )
+    ax.step(ds["l_deg"], ds["pi0"], where="mid", ls=ls, lw=0.7, color=ln.get_color())
+    for j, c in enumerate(("pi0", "IC", "bremsstrahlung")):
+        if f"component_{c}" in ds and components:
+            ax.step(
+                ds["l_deg"],
+                ds[f"component_{c}"],
+                where="mid",
+                lw=0.9,
+                ls=(0, (1 + j, 1.5)),
+                label=f"{label}: {c}",
+            )
+    axr.step(ds["l_deg"], ds["residual"], where="mid", ls=ls, lw=1.2, color=ln.get_color())
+
+
 def longitude_profile_figure(
     items: Sequence[tuple[str, xr.Dataset]],
     comparisons: bool = True,
     title: str | None = None,
+    components_of: int | None = None,
 ):
     """The letter's Figure 2.
 
@@ -141,8 +160,11 @@ def longitude_profile_figure(
     :func:`escapade.sky.compare.fermi_comparison` results: the data with their errors, each
     model (a pi0 + isotropic) and, below, the residuals (data - model) / sigma. Otherwise they
     are model profiles (:func:`escapade.sky.profiles.profile_of_map`) drawn alone, with
-    their gas phases when there is one model.
+    their gas phases when there is one model. ``components_of``: the index of the item whose
+    components (pi0, IC, bremsstrahlung) are drawn (default: the only item, if one).
     """
+    if components_of is None and len(items) == 1:
+        components_of = 0
     styles = ["-", "--", "-.", ":"]
     if comparisons:
         fig, (ax, axr) = plt.subplots(
@@ -171,28 +193,9 @@ def longitude_profile_figure(
     for i, (label, ds) in enumerate(items):
         ls = styles[i % len(styles)]
         if comparisons:
-            (ln,) = ax.step(
-                ds["l_deg"],
-                ds["model"],
-                where="mid",
-                ls=ls,
-                lw=1.5,
-                label=f"{label}: {_iso_text(ds)}",
-            )
-            ax.step(ds["l_deg"], ds["pi0"], where="mid", ls=ls, lw=0.7, color=ln.get_color())
-            for j, c in enumerate(("pi0", "IC", "bremsstrahlung")):
-                if f"component_{c}" in ds and len(items) == 1:
-                    ax.step(
-                        ds["l_deg"],
-                        ds[f"component_{c}"],
-                        where="mid",
-                        lw=0.9,
-                        ls=(0, (1 + j, 1.5)),
-                        label=f"{label}: {c}",
-                    )
-            axr.step(ds["l_deg"], ds["residual"], where="mid", ls=ls, lw=1.2, color=ln.get_color())
+            _draw_comparison(ax, axr, label, ds, ls, i == components_of)
         else:
-            (ln,) = ax.step(ds["l_deg"], ds["total"], where="mid", ls=ls, lw=1.5, label=label)
+            ax.step(ds["l_deg"], ds["total"], where="mid", ls=ls, lw=1.5, label=label)
             if len(items) == 1:
                 for ph in ("HI", "H2", "HII"):
                     if ph in ds:

@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from ..measurements import load_measurement
 from ..solution import solution_config
 from .base import plt
+from .gamma import longitude_profile_figure
 
 
 def emissivity_profiles_figure(letter: xr.Dataset) -> Figure:
@@ -35,47 +36,53 @@ def emissivity_profiles_figure(letter: xr.Dataset) -> Figure:
     return fig
 
 
+def comparison_at(results: xr.Dataset, tau: float) -> xr.Dataset:
+    """One tau of the stacked results as a :func:`escapade.sky.compare.fermi_comparison`
+    Dataset (data, error, model, residual, components; the isotropic term fitted)."""
+    at = results.sel({"diffusion.tau": tau})
+    iso = float(at.isotropic)
+    model, data, err = (at[v].values for v in ("profile_model", "profile_data", "profile_error"))
+    out = xr.Dataset(
+        {
+            "model": ("l_deg", model),
+            "pi0": ("l_deg", model - iso),
+            "data": ("l_deg", data),
+            "error": ("l_deg", err),
+            "residual": ("l_deg", (data - model) / err),
+        },
+        coords={"l_deg": at["l_deg"].values},
+    )
+    parts = []
+    for var, part in (
+        ("profile_pi0", "pi0"),
+        ("profile_ic", "IC"),
+        ("profile_brems", "bremsstrahlung"),
+    ):
+        if var in at:
+            out[f"component_{part}"] = ("l_deg", at[var].values)
+            parts.append(part)
+    out.attrs = {
+        "chi2": float(at.chi2_longitude),
+        "n_bins": int(np.isfinite(out["residual"].values).sum()),
+        "isotropic": iso,
+        "isotropic_mode": "fit",
+        "norm": 1.0,
+        "components": ",".join(parts),
+    }
+    return out
+
+
 def longitude_profiles_figure(letter: xr.Dataset) -> Figure:
     """Figure 2: the |b| < 5 deg longitude profile for tau = 0 and 0.85 against Fermi-LAT,
-    with the components at tau = 0.85 and the residuals."""
+    with the components at tau = 0.85 and the residuals
+    (:func:`escapade.plots.gamma.longitude_profile_figure`)."""
     taus = letter["diffusion.tau"].values
-    fig, (ax, axr) = plt.subplots(
-        2,
-        1,
-        figsize=(7.5, 6),
-        sharex=True,
-        constrained_layout=True,
-        gridspec_kw={"height_ratios": [3, 1]},
+    items = [(f"tau = {t:g}", comparison_at(letter, t)) for t in (0.0, 0.85) if t in taus]
+    return longitude_profile_figure(
+        items,
+        title="Figure 2: longitude profile, 2-20 GeV, |b| < 5 deg",
+        components_of=len(items) - 1,
     )
-    ll = letter.l_deg.values
-    d = letter.profile_data.isel({"diffusion.tau": 0}).values
-    s = letter.profile_error.isel({"diffusion.tau": 0}).values
-    ax.errorbar(ll, d, s, fmt=".", color="k", ms=3, label="Fermi-LAT 2-20 GeV, |b| < 5 deg")
-    for t, style in ((0.0, "--"), (0.85, "-")):
-        if t not in taus:
-            continue
-        m = letter.profile_model.sel({"diffusion.tau": t}).values
-        iso = float(letter.isotropic.sel({"diffusion.tau": t}))
-        ax.plot(ll, m, style, label=f"tau = {t:g}: pi0 + IC + brems + isotropic {iso:.2g}")
-        axr.plot(ll, (d - m) / s, style)
-    if 0.85 in taus:
-        for var, label, style in (
-            ("profile_pi0", "pi0", ":"),
-            ("profile_ic", "inverse Compton", "-."),
-            ("profile_brems", "bremsstrahlung", (0, (1, 3))),
-        ):
-            if var in letter:
-                v = letter[var].sel({"diffusion.tau": 0.85}).values
-                ax.plot(ll, v, linestyle=style, lw=1, label=f"tau = 0.85: {label}")
-    ax.set_yscale("log")
-    ax.set_ylabel("intensity [ph cm^-2 s^-1 sr^-1]")
-    ax.legend(fontsize=8, frameon=False)
-    ax.set_title("Figure 2: longitude profile, 2-20 GeV, |b| < 5 deg")
-    axr.axhline(0, color="k", lw=0.5)
-    axr.set_ylabel("(data - model) / sigma")
-    axr.set_xlabel("Galactic longitude [deg]")
-    axr.set_xlim(180, -180)
-    return fig
 
 
 def anisotropy_figure(letter: xr.Dataset) -> Figure:

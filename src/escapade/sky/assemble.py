@@ -27,7 +27,7 @@ I(l, b) = I(-l, b) still holds.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, fields, replace
 
 import astropy.units as u
 import numpy as np
@@ -36,7 +36,7 @@ from astropy_healpix import healpix_to_lonlat, nside_to_npix
 
 from ..constants import KPC_CM
 from ..galaxy.gas import AnalyticGas
-from ..io import stored_config
+from ..solution import Solution, as_solution
 from .components import LEPTONIC, PHASES
 from .geometry import Stepping, gas_of, geometry_of
 from .integrand import (
@@ -52,16 +52,40 @@ from .maps import SkyMap
 from .pixels import mirror_representatives, profile_selection
 from .profiles import profile_of_map
 
-__all__ = ["longitude_profile", "skymap"]
+__all__ = ["MapOptions", "longitude_profile", "skymap"]
 
 
-def _ic_options(ds, ic_anisotropic, ic_lmax) -> tuple[bool, int]:
-    lep = stored_config(ds).get("leptons", {})
-    on = bool(lep.get("ic_anisotropic", False)) if ic_anisotropic is None else bool(ic_anisotropic)
-    from ..config import LeptonsConfig
+@dataclass(frozen=True)
+class MapOptions:
+    """How a sky map is made from a solution (the keywords of :func:`skymap`).
 
-    default = LeptonsConfig.model_fields["ic_anisotropy_lmax"].default
-    lmax = int(lep.get("ic_anisotropy_lmax", default)) if ic_lmax is None else int(ic_lmax)
+    ``None`` means: from the solution's config (gas model, He/H, leptons, anisotropic IC).
+    """
+
+    gas: AnalyticGas | None = None
+    production: object | None = None
+    model: str = "aafrag"
+    he_to_h: float | None = None
+    stepping: Stepping | None = None
+    threads: int | None = None
+    leptons: bool | None = None
+    ic_anisotropic: bool | None = None
+    ic_lmax: int | None = None
+
+    @classmethod
+    def from_keywords(cls, keywords: dict) -> MapOptions:
+        """From a mapping of :func:`skymap` keywords; an unknown one is a one-line error."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(keywords) - known)
+        if unknown:
+            raise TypeError(f"unknown sky-map keyword {unknown[0]!r}; allowed: {sorted(known)}")
+        return cls(**keywords)
+
+
+def _ic_options(sol: Solution, ic_anisotropic, ic_lmax) -> tuple[bool, int]:
+    lep = sol.config.leptons
+    on = lep.ic_anisotropic if ic_anisotropic is None else bool(ic_anisotropic)
+    lmax = lep.ic_anisotropy_lmax if ic_lmax is None else int(ic_lmax)
     if not 1 <= lmax <= 16:
         raise ValueError(f"ic_anisotropy_lmax = {lmax}: allowed 1 ... 16")
     return on, lmax
@@ -84,54 +108,23 @@ def _ic_anisotropic_correction(ds, band, lmax, geom, st, lon_rad, lat_rad, threa
     return corr
 
 
-def _skymap_pixels(
-    ds,
-    band,
-    nside,
-    pixels,
-    *,
-    gas,
-    production,
-    model,
-    he_to_h,
-    stepping,
-    threads,
-    leptons=None,
-    ic_anisotropic=None,
-    ic_lmax=None,
-):
-    from ..emission.leptonic import (
-        bremsstrahlung_emissivity_band,
-        has_leptons,
-        ic_emissivity_band,
-    )
+def _volume_tables(sol: Solution, band, opts: MapOptions, geom, st, gas, with_leptons):
+    """The integrand table (R, z, component) and the pi0 emissivity with its attributes."""
+    from ..emission.leptonic import bremsstrahlung_emissivity_band, ic_emissivity_band
     from ..emission.pion import PionProduction
 
-    st = stepping or Stepping()
-    geom = geometry_of(ds)
-    gas = gas or gas_of(ds)
-    prod = production or PionProduction(model)
-    q = prod.emissivity_band(ds, band, he_to_h=he_to_h)  # ph s^-1 sr^-1 per H atom
+    prod = opts.production or PionProduction(opts.model)
+    q = prod.emissivity_band(sol, band, he_to_h=opts.he_to_h)  # ph s^-1 sr^-1 per H atom
     table = integrand_table(q, gas, geom, st)  # ph s^-1 sr^-1 cm^-3, 3 phases
-    with_leptons = has_leptons(ds) if leptons is None else bool(leptons)
     if with_leptons:
-        q_br = bremsstrahlung_emissivity_band(ds, band, he_to_h=he_to_h)
+        q_br = bremsstrahlung_emissivity_band(sol, band, he_to_h=opts.he_to_h)
         brems = integrand_table(q_br, gas, geom, st).sum(axis=2)  # all phases
-        ic = volume_table(ic_emissivity_band(ds, band), geom, st)
+        ic = volume_table(ic_emissivity_band(sol, band), geom, st)
         table = np.concatenate([table, ic[:, :, None], brems[:, :, None]], axis=2)
-    npix = nside_to_npix(nside)
-    pixels = np.arange(npix) if pixels is None else np.asarray(pixels, dtype=np.int64)
-    uniq, inverse = mirror_representatives(nside, pixels)
-    lon, lat = healpix_to_lonlat(uniq, nside, order="ring")
-    vals = los_integrate(table, geom, lon.to_value(u.rad), lat.to_value(u.rad), st, threads)
-    aniso, lmax = _ic_options(ds, ic_anisotropic, ic_lmax)
-    aniso = aniso and with_leptons
-    if aniso:
-        ic_col = len(PHASES) + LEPTONIC.index("IC")
-        vals[:, ic_col] += _ic_anisotropic_correction(
-            ds, band, lmax, geom, st, lon.to_value(u.rad), lat.to_value(u.rad), threads
-        )
-    vals *= KPC_CM
+    return table, q, prod
+
+
+def _component_maps(vals, pixels, inverse, npix, with_leptons) -> dict[str, np.ndarray]:
     maps = {}
     names = list(PHASES) + (list(LEPTONIC) if with_leptons else [])
     for i, name in enumerate(names):
@@ -143,6 +136,33 @@ def _skymap_pixels(
         maps["total"] = maps["pi0"] + maps["IC"] + maps["bremsstrahlung"]
     else:
         maps["total"] = maps["HI"] + maps["H2"] + maps["HII"]
+    return maps
+
+
+def _skymap_pixels(ds, band, nside, pixels, opts: MapOptions) -> SkyMap:
+    from ..emission.leptonic import has_leptons
+
+    sol = as_solution(ds)
+    st = opts.stepping or Stepping()
+    geom = geometry_of(sol)
+    gas = opts.gas or gas_of(sol)
+    with_leptons = has_leptons(sol.dataset) if opts.leptons is None else bool(opts.leptons)
+    table, q, prod = _volume_tables(sol, band, opts, geom, st, gas, with_leptons)
+    npix = nside_to_npix(nside)
+    pixels = np.arange(npix) if pixels is None else np.asarray(pixels, dtype=np.int64)
+    uniq, inverse = mirror_representatives(nside, pixels)
+    lon, lat = healpix_to_lonlat(uniq, nside, order="ring")
+    lon_rad, lat_rad = lon.to_value(u.rad), lat.to_value(u.rad)
+    vals = los_integrate(table, geom, lon_rad, lat_rad, st, opts.threads)
+    aniso, lmax = _ic_options(sol, opts.ic_anisotropic, opts.ic_lmax)
+    aniso = aniso and with_leptons
+    if aniso:
+        ic_col = len(PHASES) + LEPTONIC.index("IC")
+        vals[:, ic_col] += _ic_anisotropic_correction(
+            sol, band, lmax, geom, st, lon_rad, lat_rad, opts.threads
+        )
+    vals *= KPC_CM
+    maps = _component_maps(vals, pixels, inverse, npix, with_leptons)
     meta = {
         "process": "pi0+IC+bremsstrahlung" if with_leptons else "pi0",
         "pi0_model": prod.model,
@@ -183,21 +203,10 @@ def skymap(
     override ``[leptons] ic_anisotropic`` / ``ic_anisotropy_lmax``: IC with the ISRF's
     angular distribution (Moskalenko & Strong 2000; see :mod:`escapade.emission.leptonic`).
     """
-    return _skymap_pixels(
-        ds,
-        band,
-        nside,
-        None,
-        gas=gas,
-        production=production,
-        model=model,
-        he_to_h=he_to_h,
-        stepping=stepping,
-        threads=threads,
-        leptons=leptons,
-        ic_anisotropic=ic_anisotropic,
-        ic_lmax=ic_lmax,
+    opts = MapOptions(
+        gas, production, model, he_to_h, stepping, threads, leptons, ic_anisotropic, ic_lmax
     )
+    return _skymap_pixels(ds, band, nside, None, opts)
 
 
 def longitude_profile(
@@ -225,19 +234,5 @@ def longitude_profile(
         if band is None:
             raise ValueError("a band (emin, emax) in GeV is needed to compute a profile")
         sel, _, _ = profile_selection(nside, b_max_deg, l_bin_deg)
-        smap = _skymap_pixels(
-            maps_or_ds,
-            band,
-            nside,
-            sel,
-            gas=skymap_kwargs.get("gas"),
-            production=skymap_kwargs.get("production"),
-            model=skymap_kwargs.get("model", "aafrag"),
-            he_to_h=skymap_kwargs.get("he_to_h"),
-            stepping=skymap_kwargs.get("stepping"),
-            threads=skymap_kwargs.get("threads"),
-            leptons=skymap_kwargs.get("leptons"),
-            ic_anisotropic=skymap_kwargs.get("ic_anisotropic"),
-            ic_lmax=skymap_kwargs.get("ic_lmax"),
-        )
+        smap = _skymap_pixels(maps_or_ds, band, nside, sel, MapOptions.from_keywords(skymap_kwargs))
     return profile_of_map(smap, b_max_deg, l_bin_deg, mask=mask, exposure=exposure)

@@ -12,18 +12,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..galaxy.gas import AnalyticGas
-from ..io import stored_config
+from ..solution import as_solution
 
 __all__ = ["Geometry", "Stepping", "gas_of", "geometry_of", "path_length_kpc"]
 
 
 @dataclass(frozen=True)
 class Geometry:
-    """The model cylinder and the observer: all in kpc."""
+    """The model cylinder and the observer: all in kpc (:func:`geometry_of` reads them from a
+    solution)."""
 
-    r_sun_kpc: float = 8.5
-    r_max_kpc: float = 20.0
-    h_kpc: float = 4.0
+    r_sun_kpc: float
+    r_max_kpc: float
+    h_kpc: float
 
     def __post_init__(self):
         if not (0.0 <= self.r_sun_kpc < self.r_max_kpc) or self.h_kpc <= 0:
@@ -35,11 +36,17 @@ class Stepping:
     """Accuracy controls of the line-of-sight integral (see the module docstring)."""
 
     ds_max_kpc: float = 0.2
+    """Longest step along the line of sight, kpc."""
     dz_rel: float = 0.05
+    """Relative step in |z| of the geometric part: ds = dz_rel (z_soft + |z|) / |sin b|."""
     z_soft_kpc: float = 0.02
+    """Softening height of the geometric steps near the Sun, kpc."""
     table_dr_kpc: float = 0.025
+    """Radial spacing of the integrand table, kpc."""
     table_dz_kpc: float = 0.0025
+    """Vertical spacing of the integrand table, kpc."""
     min_samples: int = 16
+    """Fewest samples along any line of sight."""
 
     def refined(self, factor: float = 2.0) -> Stepping:
         """All steps divided by ``factor`` (for convergence checks)."""
@@ -55,21 +62,14 @@ class Stepping:
 
 def geometry_of(ds) -> Geometry:
     """The geometry of a solution: R_max and H from its grid, R_sun from its config."""
-    cfg = stored_config(ds)["galaxy"]
-    r_max = float(ds["r_kpc"].values.max()) if "r_kpc" in ds.coords else cfg["r_max_kpc"]
-    h = float(np.abs(ds["z_kpc"].values).max()) if "z_kpc" in ds.coords else None
-    return Geometry(
-        r_sun_kpc=float(cfg["sun_r_kpc"]),
-        r_max_kpc=float(r_max),
-        h_kpc=float(h if h is not None else cfg["halo_height_kpc"]),
-    )
+    sol = as_solution(ds)
+    return Geometry(sol.sun_r_kpc, sol.r_max_kpc, sol.halo_height_kpc)
 
 
 def gas_of(ds) -> AnalyticGas:
-    """The analytic gas model of a solution's ``[gas]`` section (defaults otherwise)."""
-    g = stored_config(ds).get("gas", {})
-    kw = {k: g[k] for k in ("x_co", "he_to_h", "enabled") if k in g}
-    return AnalyticGas(**kw)
+    """The gas model of a solution's ``[gas]`` section."""
+    g = as_solution(ds).config.gas
+    return AnalyticGas(x_co=g.x_co, he_to_h=g.he_to_h, enabled=g.enabled)
 
 
 def path_length_kpc(l_rad, b_rad, geom: Geometry) -> np.ndarray:

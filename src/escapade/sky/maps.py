@@ -14,6 +14,7 @@ import numpy as np
 import xarray as xr
 from astropy_healpix import nside_to_npix
 
+from ..io import atomic_path
 from .components import LEPTONIC, UNITS_INTENSITY
 from .fits import write_healpix_fits
 from .pixels import pixel_lonlat_deg
@@ -64,22 +65,29 @@ class SkyMap:
             return f"all_total_{tail}"
         return f"{prefix}_{component}_{tail}"
 
-    def write_fits(self, outdir, prefix: str = "pi0", components=None, overwrite=True):
-        """One FITS file per component in ``outdir``; returns the paths."""
+    def write_fits(
+        self, outdir, prefix: str = "pi0", components=None, overwrite=True, extra_header=None
+    ) -> list[Path]:
+        """One FITS file per component in ``outdir``, each written atomically (a failed
+        write leaves no half file); ``extra_header``: more header cards (name -> value).
+        Returns the paths."""
         outdir = Path(outdir)
         outdir.mkdir(parents=True, exist_ok=True)
         paths = []
         for comp in components or list(self.maps):
             p = outdir / self.fits_name(comp, prefix)
-            write_healpix_fits(
-                p,
-                self.maps[comp],
-                self.nside,
-                self.band,
-                component=comp,
-                meta=self.meta,
-                overwrite=overwrite,
-            )
+            if p.exists() and not overwrite:
+                raise FileExistsError(f"{p} exists (overwrite=False)")
+            with atomic_path(p, suffix=".fits") as tmp:
+                write_healpix_fits(
+                    tmp,
+                    self.maps[comp],
+                    self.nside,
+                    self.band,
+                    component=comp,
+                    meta=self.meta,
+                    extra_header=extra_header,
+                )
             paths.append(p)
         return paths
 

@@ -265,13 +265,10 @@ def _energy_steps(grid: Grid) -> tuple[np.ndarray, np.ndarray]:
 
 
 def march_coupled(
-    grid: Grid,
-    problem: SpeciesProblem,
-    scheme: str = "bdf2",
-    solver: ReusingSolver | None = None,
-    progress: Callable[[], None] | None = None,
+    grid: Grid, problem: SpeciesProblem, scheme: str, solver, progress
 ) -> MarchResult:
-    """Solve the coupled (R, z, E) system of one species with reacceleration.
+    """Solve the coupled (R, z, E) system of one species with reacceleration (called by
+    :func:`march`, whose arguments it takes).
 
     Diffusion in momentum couples every energy to its neighbours in both directions,
     so the energy march becomes a preconditioner: GMRES on the whole system, each
