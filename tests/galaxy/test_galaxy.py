@@ -18,7 +18,7 @@ def test_hi_midplane_at_table_bin_centres():
 
 
 def test_h2_follows_bronfman_and_x_co():
-    gas = AnalyticGas(x_co=2.0e20)
+    gas = AnalyticGas(x_co=2.0e20, h2_table_r0_kpc=None)  # the table verbatim
     kpc = 3.0856775814913673e21
     # R = 5.25 kpc: W_CO = 9.6, z0 = -0.001, zh = 0.082
     assert gas.n_h2_cm3(5.25, -0.001) == pytest.approx(2.0e20 * 9.6 / kpc)

@@ -9,7 +9,8 @@ The analytic axisymmetric model used by GALPROP (Strong & Moskalenko 1998, ApJ 5
   linearly between 8 and 10 kpc;
 * H2: the CO emissivity W_CO(R), mid-plane offset z0(R) and half-width zh(R) of
   Bronfman et al. 1988 (ApJ 324, 248, Table 3), converted with X_CO
-  (n_H2 = X_CO W_CO exp(-ln2 ((z - z0)/zh)^2), molecules per cm^3);
+  (n_H2 = X_CO W_CO exp(-ln2 ((z - z0)/zh)^2), molecules per cm^3), moved from the
+  table's R0 = 10 kpc onto the model's R_sun (see :data:`BRONFMAN1988_R0_KPC`);
 * HII: the two-component model of Cordes et al. 1991 (Nature 354, 121)::
 
       n = 0.025 exp(-|z|/1 kpc) exp(-(R/20 kpc)^2)
@@ -34,6 +35,26 @@ from ..grid import Grid
 X_CO_STRONG2004 = ((3.5, 0.4e20), (5.5, 0.6e20), (7.5, 0.8e20), (9.5, 1.5e20), (np.inf, 10.0e20))
 """Radially varying X_CO of Strong et al. 2004 (A&A 422, L47), cm^-2 (K km/s)^-1,
 as (upper radius in kpc, value) pairs."""
+
+
+BRONFMAN1988_R0_KPC = 10.0
+"""Galactocentric radius of the Sun on which the radii of Bronfman et al. 1988 Table 3 are
+computed, kpc.
+
+The paper's title ("the mean radial distribution of molecular clouds within the solar
+circle") and its table, which runs out at 10.25 kpc, are on the pre-1985 IAU scale
+R0 = 10 kpc, not on the IAU 1985 value 8.5 kpc escapade uses. GALPROP, whose analytic gas
+escapade follows, says so in the comments of its H2 model (GALPROP v56 ``nH.cc``, which
+cites Moskalenko et al. 2002, ApJ 565, 280, for the formalism): the Ferriere et al. 2007 and
+Wouterloot et al. 1990 pieces it adds are "scaled to 10 kpc radius of the Sun" so as to
+match the B88 table, which it keeps on its own scale ("we could have scaled B88 model but
+decided on this instead") while running with R_sun = 8.5 kpc. escapade rescales instead.
+
+Kinematic distances scale with R0 (exactly so for a flat rotation curve at fixed Theta0:
+R / R0 = Theta0 sin l / (v_LSR + Theta0 sin l)), so radii, and the heights z0 and zh
+(angles times distances), all scale by s = R_sun / R0, while the emissivity per kpc of
+path scales by 1 / s: every observed W_CO(l, b) is then unchanged, the face-on surface
+density at a scaled radius is unchanged and the molecular mass scales by s^2."""
 
 
 @cache
@@ -79,11 +100,23 @@ class AnalyticGas:
         for the radially varying values of Strong et al. 2004.
     he_to_h : helium to hydrogen number ratio.
     enabled : ``False`` gives an empty Galaxy (no gas anywhere).
+    sun_r_kpc : Galactocentric radius of the Sun of the model, kpc.
+    h2_table_r0_kpc : R0 of the Bronfman et al. 1988 table (:data:`BRONFMAN1988_R0_KPC`);
+        the table is moved onto ``sun_r_kpc`` (radii and heights times
+        ``sun_r_kpc / h2_table_r0_kpc``, emissivity per kpc divided by it). ``None`` uses
+        the table verbatim, as GALPROP and DRAGON do.
     """
 
     x_co: float | str = 1.9e20
     he_to_h: float = 0.1
     enabled: bool = True
+    sun_r_kpc: float = 8.5
+    h2_table_r0_kpc: float | None = BRONFMAN1988_R0_KPC
+
+    @property
+    def h2_scale(self) -> float:
+        """s = R_sun / R0(Bronfman 1988): the factor on the table's radii and heights."""
+        return 1.0 if self.h2_table_r0_kpc is None else self.sun_r_kpc / self.h2_table_r0_kpc
 
     def n_hi_cm3(self, r_kpc, z_kpc) -> np.ndarray:
         """Atomic hydrogen density (atoms cm^-3)."""
@@ -105,8 +138,9 @@ class AnalyticGas:
         r, z = np.broadcast_arrays(np.asarray(r_kpc, float), np.asarray(z_kpc, float))
         if not self.enabled:
             return np.zeros(r.shape)
-        t = _table("H2_Bronfman1988_CO.txt")
-        rt, wco, z0, zh = t.T
+        rt, wco, z0, zh = _table("H2_Bronfman1988_CO.txt").T
+        s = self.h2_scale
+        rt, wco, z0, zh = rt * s, wco / s, z0 * s, zh * s
         w = np.interp(r, rt, wco, right=0.0)
         zc = np.interp(r, rt, z0)
         hw = np.interp(r, rt, zh)

@@ -68,8 +68,9 @@ def geometry_of(ds) -> Geometry:
 
 def gas_of(ds) -> AnalyticGas:
     """The gas model of a solution's ``[gas]`` section."""
-    g = as_solution(ds).config.gas
-    return AnalyticGas(x_co=g.x_co, he_to_h=g.he_to_h, enabled=g.enabled)
+    sol = as_solution(ds)
+    g = sol.config.gas
+    return AnalyticGas(x_co=g.x_co, he_to_h=g.he_to_h, enabled=g.enabled, sun_r_kpc=sol.sun_r_kpc)
 
 
 def path_length_kpc(l_rad, b_rad, geom: Geometry) -> np.ndarray:
