@@ -52,8 +52,13 @@ POOL = ["1H", "2H", "3He", "4He", "7Li", "9Be", "10Be", "10B", "11B", "12C", "13
 POOL += ["14N", "15N", "16O", "20Ne", "24Mg", "28Si", "56Fe"]
 Z = {n: nuclide(n).z for n in POOL}
 
+SURVEY3D_ONLY = {"gas.dark_gas", "gas.hi_flare", "gas.hi_warp", "gas.dust_map"}
+SURVEY3D_ONLY |= {"gas.dust_to_gas_cm2_mag"}
+"""Options of the survey3d gas: with the default model they are an error naming gas.model."""
+
 DEFAULT_MAY_CONSTRAIN: dict[str, set[str]] = {
     # default key -> user keys whose values it may legitimately reject
+    "gas.model": SURVEY3D_ONLY,
     "galaxy.sun_r_kpc": {"galaxy.r_max_kpc"},
     "galaxy.r_max_kpc": {"galaxy.sun_r_kpc"},
     "grid.ekin_min_gev_per_n": {"grid.ekin_max_gev_per_n"},
@@ -192,7 +197,7 @@ STRUCTURED_ALONE: dict[str, Any] = {
     "leptons.electron_break_rigidities_gv": [8.0],
     "leptons.electron_break_indices": [2.6],
 }
-CONFLICT_ALONE = {"source.break_rigidities_gv", "source.break_indices"}
+CONFLICT_ALONE = {"source.break_rigidities_gv", "source.break_indices"} | SURVEY3D_ONLY
 """Keys whose non-default value, written alone, rightly fails on the partner list."""
 
 
@@ -241,6 +246,8 @@ def random_partial(rng: np.random.Generator, n_keys: int) -> dict[str, Any]:
             values[key] = _random_structured(key, rng, values)
         else:
             values[key] = _random_scalar(key, rng)
+    if SURVEY3D_ONLY & values.keys() and rng.random() < 0.7:
+        values["gas.model"] = "survey3d"  # mostly consistent: the options with their model
     return values
 
 

@@ -166,3 +166,45 @@ def test_templates_from_a_skymap_are_regridded_per_component(templates):
 def test_shipped_data_need_their_band(templates):
     with pytest.raises(ValueError, match=r"band_gev=\(1.0, 10.0\).*2-20 GeV"):
         lk.fit_templates(templates, band_gev=(1.0, 10.0))
+
+
+@pytest.mark.parametrize("f", [0.0, 0.05])
+def test_analytic_hessian_matches_hesse_and_finite_differences(templates, simulated, f):
+    r = lk.fit_templates(templates, counts=simulated, systematic_fraction=f)
+    assert r.meta["covariance"] == "analytic_hessian" and r.at_limit == []
+    np.testing.assert_allclose(r.hesse_errors, r.errors, rtol=0.02)
+    # the analytic Hessian in the normalisations gives HESSE's covariance back
+    fm = load_fermi_maps()
+    sel = np.nonzero(lk.region_pixels("absb5", 128) & ~fm.pscmask)[0]
+    full = dict(templates) | {"isotropic": np.full(simulated.size, r.isotropic_intensity)}
+    omega = 4 * math.pi / simulated.size
+    a = np.vstack([fm.exposure[sel] * omega * full[k][sel] for k in r.names])
+    n = simulated[sel]
+    if f > 0:
+        g = lk._groups(128, 16, sel)
+        a = np.vstack([np.bincount(g, weights=row) for row in a])
+        n = np.bincount(g, weights=n)
+    obj = lk._Objective(a, n, f, (r.names.index("isotropic"), 0.3))
+    h = obj.hessian(r.values)
+    np.testing.assert_allclose(np.linalg.inv(0.5 * h), r.covariance, rtol=1e-9)
+    step = 1e-6
+    for j in range(len(r.names)):
+        e = np.zeros(len(r.names))
+        e[j] = step
+        fd = (obj.grad(r.values + e) - obj.grad(r.values - e)) / (2 * step)
+        np.testing.assert_allclose(fd, h[:, j], rtol=1e-4, atol=1e-6 * np.abs(h).max())
+
+
+def test_a_normalisation_at_its_limit_keeps_a_finite_error(templates):
+    # the data have a deficit where the extra template puts emission: its normalisation
+    # ends at the limit 0 and keeps a real error (HESSE's, through MINUIT's transform of
+    # a bounded parameter, is meaningless there: 2e7 in this case)
+    lon, lat = pixel_lonlat_deg(128)
+    blob = np.exp(-0.5 * (((lon + 180.0) % 360.0 - 210.0) ** 2 + lat**2) / 9.0)
+    counts = _simulate(templates | {"HI": templates["HI"] * (1.0 - 0.3 * blob)}, TRUTH)
+    r = lk.fit_templates(templates | {"blob": 2e-6 * blob}, counts=counts)
+    assert r.at_limit == ["blob"] and r.value("blob") < 1e-3
+    assert 0.005 < r.error("blob") < 0.5
+    for name, true in TRUTH.items():
+        if name != "HI":
+            assert abs(r.value(name) - true) < 3.0 * r.error(name), name

@@ -177,8 +177,25 @@ class GasConfig(_Section):
     """Interstellar gas (see :mod:`escapade.galaxy.gas`)."""
 
     enabled: bool = Field(True, description="false: no gas at all (no collisions, no losses)")
-    model: Literal["galprop_analytic"] = Field(
-        "galprop_analytic", description="HI, H2, HII model (GALPROP analytic; see docs)"
+    model: Literal["galprop_analytic", "survey3d"] = Field(
+        "galprop_analytic",
+        description="HI, H2, HII model: 'galprop_analytic' (axisymmetric, GALPROP) or 'survey3d' "
+        "(Pohl et al. 2008 H2, 3D HI held to HI4PI sight line by sight line, analytic HII; "
+        "docs/gamma.md)",
+    )
+    dark_gas: bool = Field(
+        False, description="survey3d: add dark neutral gas from the E(B-V) residual (counted as HI)"
+    )
+    hi_flare: bool = Field(True, description="survey3d: observed HI flare (Dedes et al. 2005)")
+    hi_warp: bool = Field(True, description="survey3d: m=1 HI warp (Levine et al. 2006 form)")
+    dust_map: Literal["planck13", "sfd98"] = Field(
+        "planck13", description="survey3d dark gas: E(B-V) map (Planck 2013 XI or SFD98)"
+    )
+    dust_to_gas_cm2_mag: float = Field(
+        5.8e21,
+        gt=0,
+        lt=1e23,
+        description="survey3d dark gas: N_H / E(B-V) in cm^-2 mag^-1 (Bohlin et al. 1978: 5.8e21)",
     )
     x_co: float | Literal["strong2004"] = Field(
         1.9e20, description="X_CO in cm^-2 (K km/s)^-1, or 'strong2004' (radially varying)"
@@ -191,6 +208,18 @@ class GasConfig(_Section):
         if isinstance(v, float) and not (0 < v < 1e23):
             raise ValueError("must be positive and below 1e23 cm^-2 (K km/s)^-1")
         return v
+
+    @model_validator(mode="after")
+    def _survey_options(self):
+        if self.model == "survey3d":
+            return self
+        for key in ("dark_gas", "hi_flare", "hi_warp", "dust_map", "dust_to_gas_cm2_mag"):
+            if getattr(self, key) != type(self).model_fields[key].default:
+                raise ValueError(
+                    f"{self._shown(key)} needs model = 'survey3d' (the survey-constrained gas); "
+                    f"got {self._shown('model')}"
+                )
+        return self
 
 
 class LossesConfig(_Section):

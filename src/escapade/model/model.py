@@ -20,7 +20,8 @@ from threadpoolctl import threadpool_limits
 
 from ..config import Config
 from ..constants import CM2_S_PER_KPC2_MYR, MYR_S
-from ..galaxy.gas import AnalyticGas, GasOnGrid
+from ..galaxy.gas import GasOnGrid
+from ..galaxy.gas3d import build_gas
 from ..galaxy.sources import (
     RADIAL_PROFILES,
     InjectionSpectrum,
@@ -134,9 +135,7 @@ class Model(LeptonChain, AntiprotonChain):
             g.ekin_max_gev_per_n,
             g.n_ekin,
         )
-        gas = AnalyticGas(
-            x_co=cfg.gas.x_co, he_to_h=cfg.gas.he_to_h, enabled=cfg.gas.enabled
-        ).on_grid(grid)
+        gas = build_gas(cfg).on_grid(grid)  # [gas] model: analytic or survey3d (galaxy/gas3d)
         profile = RADIAL_PROFILES[cfg.source.radial](
             sun_r_kpc=cfg.galaxy.sun_r_kpc, r_cut_kpc=cfg.source.r_cut_kpc
         )

@@ -35,6 +35,14 @@ constant over the sky. Its normalisation has a Gaussian prior around 1,
 None: no prior). The default w = 0.3 is a choice of this module, not a published
 uncertainty of the IGRB; state the width used when quoting a fit.
 
+Errors. MIGRAD finds the minimum (the normalisations bounded at 0); HESSE is run and
+its errors are kept as ``hesse_errors``. The reported covariance is the inverse of half
+the Hessian of -2 ln L in the normalisations themselves at that minimum, computed
+analytically (the model is linear in a_k): it equals HESSE's away from the limit, and it
+stays meaningful for a normalisation at or near 0, where HESSE's error, propagated
+through MINUIT's transform of a bounded parameter, is not (zero or absurdly large).
+Normalisations within 1 % of their error of 0 are listed in ``at_limit``.
+
 Goodness of fit. The result carries -2 ln L of the statistic used, the Poisson deviance
 D = 2 sum_p [mu_p - n_p + n_p ln(n_p / mu_p)] of the pixels at the best fit (chi2-like,
 asymptotically chi2 with ``ndof`` = pixels - free normalisations degrees of freedom) and,
@@ -168,6 +176,8 @@ class TemplateFitResult:
     isotropic_prior_width: float | None
     chi2_groups: float | None = None
     ndof_groups: int | None = None
+    at_limit: list[str] = field(default_factory=list)
+    hesse_errors: np.ndarray | None = None
     valid: bool = True
     nfcn: int = 0
     elapsed_s: float = 0.0
@@ -181,7 +191,7 @@ class TemplateFitResult:
 
     def as_dict(self) -> dict:
         d = asdict(self)
-        for k in ("values", "errors", "covariance"):
+        for k in ("values", "errors", "covariance", "hesse_errors"):
             d[k] = np.asarray(getattr(self, k)).tolist()
         d["normalisations"] = {
             n: {"value": float(v), "error": float(e)}
@@ -275,6 +285,39 @@ class _Objective:
             r = self.n - mu
             dmu = -2.0 * r / var - (r / var) ** 2 * dv + dv / var
         return self.A @ dmu + self._prior(a)[1]
+
+    def hessian(self, a):
+        """Second derivatives of -2 ln L in the normalisations (external coordinates)."""
+        a = np.asarray(a, float)
+        mu = np.maximum(a @ self.A, 1e-300)
+        if self.f == 0.0:
+            d2 = 2.0 * self.n / mu**2
+        else:
+            v = mu + (self.f * mu) ** 2
+            v1, v2 = 1.0 + 2.0 * self.f**2 * mu, 2.0 * self.f**2
+            r = self.n - mu
+            d2 = (
+                2.0 / v
+                + 4.0 * r * v1 / v**2
+                - r**2 * v2 / v**2
+                + 2.0 * r**2 * v1**2 / v**3
+                + v2 / v
+                - v1**2 / v**2
+            )
+        h = (self.A * d2) @ self.A.T
+        if self.prior is not None:
+            i, w = self.prior
+            h[i, i] += 2.0 / w**2
+        return h
+
+
+def _covariance(obj, values):
+    """The inverse of half the Hessian of -2 ln L at ``values`` (pinv if singular)."""
+    h = 0.5 * obj.hessian(values)
+    try:
+        return np.linalg.inv(h), "analytic_hessian"
+    except np.linalg.LinAlgError:
+        return np.linalg.pinv(h), "analytic_hessian_pinv"
 
 
 def _start(design, counts):
@@ -382,7 +425,9 @@ def fit_templates(
     m.migrad()
     m.hesse()
     values = np.array(m.values)
-    cov = np.array(m.covariance)
+    cov, cov_kind = _covariance(obj, values)
+    errors = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    at_limit = [k for k, v, e in zip(names, values, errors, strict=True) if v < 0.01 * e]
     mu = values @ design
     chi2_g = ndof_g = None
     if f > 0.0:
@@ -392,7 +437,7 @@ def fit_templates(
     return TemplateFitResult(
         names=names,
         values=values,
-        errors=np.sqrt(np.clip(np.diag(cov), 0.0, None)),
+        errors=errors,
         covariance=cov,
         minus2lnl=float(m.fval),
         deviance=_deviance(n, mu),
@@ -412,5 +457,7 @@ def fit_templates(
         valid=bool(m.valid and m.accurate),
         nfcn=int(m.nfcn),
         elapsed_s=time.perf_counter() - t0,
-        meta={"nside": nside, "minimiser": "iminuit MIGRAD + HESSE"},
+        at_limit=at_limit,
+        hesse_errors=np.array(m.errors),
+        meta={"nside": nside, "minimiser": "iminuit MIGRAD + HESSE", "covariance": cov_kind},
     )
