@@ -169,6 +169,8 @@ def test_build_gas_follows_the_config():
     g = build_gas(validate_config({"gas": {"model": "survey3d", "dark_gas": True}}))
     assert isinstance(g, SurveyGas3D) and g.options.dark_gas
     assert (g.sun_r_kpc, g.r_max_kpc, g.z_max_kpc) == (8.5, 20.0, 4.0)
+    moved = build_gas(validate_config({"galaxy": {"sun_r_kpc": 8.0}, "gas": {"model": "survey3d"}}))
+    assert moved.sun_r_kpc == moved.analytic.sun_r_kpc == 8.0  # the same R_sun as the sky's gas
 
 
 @pytest.mark.parametrize(

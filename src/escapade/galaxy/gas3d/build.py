@@ -15,7 +15,9 @@ def build_gas(cfg: Config) -> AnalyticGas | SurveyGas3D:
     (``n_hi_3d_cm3(x, y, z)`` and the others) for line-of-sight work.
     """
     g = cfg.gas
-    analytic = AnalyticGas(x_co=g.x_co, he_to_h=g.he_to_h, enabled=g.enabled)
+    analytic = AnalyticGas(
+        x_co=g.x_co, he_to_h=g.he_to_h, enabled=g.enabled, sun_r_kpc=cfg.galaxy.sun_r_kpc
+    )
     if g.model == "galprop_analytic":
         return analytic
     options = SurveyOptions(
