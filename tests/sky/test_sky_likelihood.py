@@ -208,3 +208,22 @@ def test_a_normalisation_at_its_limit_keeps_a_finite_error(templates):
     for name, true in TRUTH.items():
         if name != "HI":
             assert abs(r.value(name) - true) < 3.0 * r.error(name), name
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [(np.nan, "NaN, infinite or negative"), (-1e-7, "NaN, infinite or negative"), (0.0, "zero")],
+)
+def test_unusable_template_values_are_refused(templates, value, words):
+    with pytest.raises(ValueError) as exc:
+        lk.fit_templates(templates | {"bad": np.full(12 * 128**2, value)})
+    assert "templates['bad']" in str(exc.value) and words in str(exc.value)
+
+
+def test_a_custom_region(templates, simulated):
+    inner = lk.Region("inner", b_max_deg=5.0, l_min_deg=-60.0, l_max_deg=60.0)
+    r = lk.fit_templates(templates, region=inner, counts=simulated)
+    assert r.region["name"] == "inner" and r.n_pixels < 15198 / 2
+    assert abs(r.value("HI") - 1.0) < 2.0 * r.error("HI")
+    with pytest.raises(ValueError, match="b_min < b_max"):
+        lk.fit_templates(templates, region=lk.Region("flat", b_max_deg=0.0))

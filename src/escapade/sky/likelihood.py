@@ -218,6 +218,18 @@ def _as_map(name, values, npix, nside) -> np.ndarray:
     return a
 
 
+def _in_region(name, values, reg) -> np.ndarray:
+    """A template's values in the fitted pixels: finite, >= 0, not all zero."""
+    if not np.all(np.isfinite(values)) or np.any(values < 0.0):
+        raise ValueError(
+            f"templates[{name!r}]: NaN, infinite or negative values in region {reg.name!r}; "
+            "a template is an intensity map, finite and >= 0 there"
+        )
+    if not np.any(values > 0.0):
+        raise ValueError(f"templates[{name!r}]: zero in every pixel of region {reg.name!r}")
+    return values
+
+
 def _check_options(systematic_fraction, isotropic_prior_width, regroup_nside, nside):
     f = float(systematic_fraction)
     if not (0.0 <= f < 10.0):
@@ -407,7 +419,7 @@ def fit_templates(
     names = list(maps)
     sel = _selection(reg, nside, exposure, mask, mask_point_sources)
     omega = 4.0 * math.pi / npix
-    design = np.vstack([exposure[sel] * omega * np.nan_to_num(maps[k][sel]) for k in names])
+    design = np.vstack([exposure[sel] * omega * _in_region(k, maps[k][sel], reg) for k in names])
     n = counts[sel]
     fit_a, fit_n = design, n
     if f > 0.0:
