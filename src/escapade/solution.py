@@ -78,7 +78,8 @@ def _stored_text(ds) -> str:
 
 @dataclass(frozen=True, eq=False)
 class Solution:
-    """A solved model: the output :class:`xarray.Dataset` and its validated :class:`Config`.
+    """A solved model: the output :class:`xarray.Dataset` and its validated
+    :class:`~escapade.config.Config`.
 
     Attributes
     ----------
@@ -102,9 +103,10 @@ class Solution:
 
     @classmethod
     def compute(cls, cfg_or_model, full: bool = False, progress=None) -> Solution:
-        """Solve a :class:`Config` (or a built :class:`~escapade.model.Model`): the Dataset
-        of :meth:`~escapade.model.Model.solve` with the config object it was made from (no
-        re-parsing). ``full`` keeps the density on the whole grid (needed for sky maps)."""
+        """Solve a :class:`~escapade.config.Config` (or a built
+        :class:`~escapade.model.Model`): the Dataset of :meth:`~escapade.model.Model.solve`
+        with the config object it was made from (no re-parsing). ``full`` keeps the density
+        on the whole grid (needed for sky maps)."""
         from .model import Model
 
         model = cfg_or_model if isinstance(cfg_or_model, Model) else Model.from_config(cfg_or_model)

@@ -11,6 +11,7 @@ allowed.
 :mod:`~escapade.config.abundance_presets` the shipped source-abundance presets.
 """
 
+from . import sections
 from .errors import ConfigError
 from .schema import (
     Config,
@@ -21,46 +22,16 @@ from .schema import (
     validate_config,
     with_updates,
 )
-from .sections import (
-    INELASTIC_SETS,
-    RADIAL_PROFILES,
-    ConvectionConfig,
-    DiffusionConfig,
-    GalaxyConfig,
-    GasConfig,
-    GridConfig,
-    LeptonsConfig,
-    LossesConfig,
-    NuclearConfig,
-    ReaccelerationConfig,
-    SolverConfig,
-    SourceConfig,
-    SpeciesConfig,
-    default_abundances,
-)
+from .sections import *  # noqa: F403  (the section models, listed in sections.__all__)
 
 __all__ = [
     "Config",
     "ConfigError",
-    "ConvectionConfig",
-    "DiffusionConfig",
-    "GalaxyConfig",
-    "GasConfig",
-    "GridConfig",
-    "INELASTIC_SETS",
-    "LeptonsConfig",
-    "LossesConfig",
-    "NuclearConfig",
-    "RADIAL_PROFILES",
-    "ReaccelerationConfig",
-    "SolverConfig",
-    "SourceConfig",
-    "SpeciesConfig",
     "config_to_dict",
-    "default_abundances",
     "dump_config",
     "load_config",
     "reference_markdown",
     "validate_config",
     "with_updates",
+    *sections.__all__,
 ]

@@ -10,6 +10,24 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ..species import SpeciesError, nuclide
 from .abundance_presets import preset as abundance_preset_table
 
+__all__ = [
+    "RADIAL_PROFILES",
+    "INELASTIC_SETS",
+    "GalaxyConfig",
+    "GridConfig",
+    "DiffusionConfig",
+    "SourceConfig",
+    "GasConfig",
+    "LossesConfig",
+    "NuclearConfig",
+    "default_abundances",
+    "SpeciesConfig",
+    "LeptonsConfig",
+    "ReaccelerationConfig",
+    "ConvectionConfig",
+    "SolverConfig",
+]
+
 RADIAL_PROFILES = ("lorimer", "ferriere", "case_bhattacharya", "yusifov_kucuk", "uniform")
 """Names of the radial source profiles (:data:`escapade.galaxy.sources.RADIAL_PROFILES`)."""
 INELASTIC_SETS = ("tripathi99", "barashenkov94", "webber03")
@@ -18,6 +36,13 @@ SLOPE_RANGE = (1.0, 5.0)
 """Allowed injection slopes above a break and per-species slopes: those of
 ``rigidity_index`` widened to 5 for the steep spectra above a cutoff-like break."""
 """Names of the inelastic cross-section sets (:mod:`escapade.nuclear.crosssections`)."""
+
+
+def _one_of(value: str, allowed: tuple[str, ...], what: str) -> str:
+    """``value`` if it is one of ``allowed``, else the one-line error naming both."""
+    if value not in allowed:
+        raise ValueError(f"unknown {what} {value!r}; allowed: {', '.join(allowed)}")
+    return value
 
 
 class _Section(BaseModel):
@@ -147,9 +172,7 @@ class SourceConfig(_Section):
     @field_validator("radial")
     @classmethod
     def _radial_known(cls, v: str) -> str:
-        if v not in RADIAL_PROFILES:
-            raise ValueError(f"unknown profile {v!r}; allowed: {', '.join(RADIAL_PROFILES)}")
-        return v
+        return _one_of(v, RADIAL_PROFILES, "profile")
 
     @model_validator(mode="after")
     def _breaks(self):
@@ -249,9 +272,7 @@ class NuclearConfig(_Section):
     @field_validator("inelastic")
     @classmethod
     def _known(cls, v: str) -> str:
-        if v not in INELASTIC_SETS:
-            raise ValueError(f"unknown set {v!r}; allowed: {', '.join(INELASTIC_SETS)}")
-        return v
+        return _one_of(v, INELASTIC_SETS, "set")
 
 
 DEFAULT_ABUNDANCES: dict[str, float] = {"1H": 1.0, "4He": 0.12}

@@ -11,7 +11,7 @@ import copy
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -74,24 +74,14 @@ def resolve_abundances(cfg: Config, species: list[str]) -> dict[str, float]:
 def build_diffusion(cfg: Config, profile: RadialProfile):
     """The diffusion model object named by ``[diffusion] model``."""
     d = cfg.diffusion
-    common = dict(
-        d0_cm2_s=d.d0_cm2_s,
-        reference_rigidity_gv=d.reference_rigidity_gv,
-        delta=d.delta,
-        eta=d.eta,
-        z_scale_kpc=d.z_scale_kpc,
-        break_rigidity_gv=d.break_rigidity_gv,
-        break_delta_change=d.break_delta_change,
-        break_smoothness=d.break_smoothness,
-    )
-    if d.model == "uniform":
+    cls = UniformDiffusion if d.model == "uniform" else SourceCorrelatedDiffusion
+    # the [diffusion] keys are the dataclass's own parameter names
+    keys = {f.name for f in fields(cls)} & set(type(d).model_fields)
+    common = {k: getattr(d, k) for k in keys}
+    if cls is UniformDiffusion:
         return UniformDiffusion(**common)
     return SourceCorrelatedDiffusion(
         **common,
-        tau=d.tau,
-        parallel_ratio=d.parallel_ratio,
-        parallel_delta=d.parallel_delta,
-        q_floor=d.q_floor,
         halo_height_kpc=cfg.galaxy.halo_height_kpc,
         sun_r_kpc=cfg.galaxy.sun_r_kpc,
         profile=profile,
