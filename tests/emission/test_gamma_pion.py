@@ -121,7 +121,8 @@ def test_matrix_product_matches_direct_quadrature():
         dims=("species", "ekin_gev_per_n"),
         coords={"species": ["1H"], "ekin_gev_per_n": ekin},
     )
-    q = PionProduction(points_per_decade=40).emissivity_per_h_atom(dens, eg, he_to_h=0.0).values
+    prod = PionProduction(points_per_decade=40, ism_metals=False)  # p-p alone
+    q = prod.emissivity_per_h_atom(dens, eg, he_to_h=0.0).values
     tf = np.geomspace(0.25, 1e5, 6001)
     s = dsigma_degamma_mb_per_gev("p", "H", tf, eg)
     beta = nuclide("1H").beta(tf)
