@@ -227,3 +227,20 @@ def test_a_custom_region(templates, simulated):
     assert abs(r.value("HI") - 1.0) < 2.0 * r.error("HI")
     with pytest.raises(ValueError, match="b_min < b_max"):
         lk.fit_templates(templates, region=lk.Region("flat", b_max_deg=0.0))
+
+
+@pytest.mark.slow
+def test_errors_are_calibrated_over_many_simulations(templates):
+    # 100 Poisson realisations: the pulls (fit - truth) / error of each normalisation have a
+    # mean near 0 and a spread near 1 (the errors are neither too small nor too large);
+    # no isotropic prior here, so that the pulls are those of the likelihood alone
+    pulls = []
+    for seed in range(100, 200):
+        r = lk.fit_templates(
+            templates, counts=_simulate(templates, TRUTH, seed), isotropic_prior_width=None
+        )
+        pulls.append([(r.value(k) - t) / r.error(k) for k, t in TRUTH.items()])
+    pulls = np.array(pulls)
+    # measured: means 0.22, -0.14, -0.14, 0.03, -0.14; spreads 0.93, 1.06, 0.87, 1.00, 1.02
+    assert np.all(np.abs(pulls.mean(axis=0)) < 0.4), pulls.mean(axis=0)
+    assert np.all((pulls.std(axis=0) > 0.75) & (pulls.std(axis=0) < 1.3)), pulls.std(axis=0)

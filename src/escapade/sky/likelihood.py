@@ -433,6 +433,7 @@ def fit_templates(
     obj = _Objective(fit_a, fit_n, f, prior)
     m = Minuit(obj, _start(fit_a, fit_n), grad=obj.grad, name=names)
     m.errordef = Minuit.LEAST_SQUARES
+    m.tol = 1e-3  # EDM < 2e-6: the minimum to ~0.002 sigma along the flattest direction
     m.limits = [(0.0, None)] * len(names)
     m.migrad()
     m.hesse()
