@@ -55,16 +55,16 @@ def _check_columns(gas, pix):
 
 
 def test_hi_column_equals_hi4pi_sample(gas):
-    """(a) The LOS integral of the constrained HI equals HI4PI to < 1 %: 3000 pixels.
+    """(a) The LOS integral of the constrained HI equals HI4PI to < 1 %: 1500 pixels.
 
-    All pixels within |b| < 3 deg (the plane, where the path is longest) and 2000 drawn at
-    random; the full sky is the slow test below.
+    600 pixels spread over |b| < 3 deg (the plane, where the path is longest) and 900 drawn
+    at random; every pixel is the slow test below (measured: 0.36 % at worst).
     """
     lon, lat = gas.sky.centres()
     plane = np.flatnonzero(np.abs(lat) < np.radians(3.0))
     rng = np.random.default_rng(16)
     pix = np.unique(
-        np.concatenate([plane[:: max(1, plane.size // 1000)], rng.choice(lon.size, 2000)])
+        np.concatenate([plane[:: max(1, plane.size // 600)], rng.choice(lon.size, 900)])
     )
     err = _check_columns(gas, pix)
     assert err.max() < 0.01, (err.max(), pix[err.argmax()])
@@ -132,6 +132,7 @@ def test_h2_mass_of_the_3d_face_inside_solar_circle(gas):
     assert 0.70e9 <= m <= 1.30e9, m
 
 
+@pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
     reason="finding: the HI4PI columns placed along the GALPROP analytic HI profile give "
@@ -150,6 +151,7 @@ def test_hi_mass_against_published(gas):
     assert 4.0e9 <= m <= 8.0e9, m
 
 
+@pytest.mark.slow
 def test_dark_gas_is_the_positive_dust_residual():
     """Dark gas column per pixel = max(0, E(B-V) R_dg - N_HI - 2 N_H2), placed along the line."""
     gas = SurveyGas3D(options=SurveyOptions(dark_gas=True))
@@ -204,3 +206,16 @@ def test_missing_or_damaged_survey_file(tmp_path):
         _ = damaged.hi_factor
     assert "broken.fits" in str(exc.value) and "\n" not in str(exc.value)
     assert isinstance(exc.value, ConfigError)
+
+
+def test_model_uses_the_configured_gas():
+    """model.Model.from_config builds the survey3d gas's transport face when configured."""
+    from escapade.model import Model
+
+    data = {"grid": {"nr": 9, "nz": 9, "n_ekin": 4}, "species": {"propagate": ["1H"]}}
+    cfg = validate_config(data | {"gas": {"model": "survey3d"}})
+    model = Model.from_config(cfg)
+    want = build_gas(cfg).on_grid(model.grid)
+    assert np.array_equal(model.gas.hi, want.hi) and np.array_equal(model.gas.h2, want.h2)
+    analytic = Model.from_config(validate_config(data)).gas
+    assert not np.allclose(model.gas.h2, analytic.h2)

@@ -121,7 +121,7 @@ def _load(path: Path) -> PohlH2Cube:
     raw, axes = read_pohl2008_raw(path)
     negative = -raw[raw < 0].sum()
     total = np.abs(raw).sum()
-    clipped = float(negative / total) if total > 0 else 0.0
+    clipped = abs(float(negative / total)) if total > 0 else 0.0  # abs: no -0.0
     dmax = raw.max()
     n_sat = int(np.count_nonzero(np.isclose(raw, dmax))) if dmax > 0 else 0
     return PohlH2Cube(
