@@ -21,11 +21,14 @@ and each group gets a Gaussian likelihood whose variance is the Poisson variance
 a fractional model error added in quadrature, var_g = mu_g + (f mu_g)^2:
 -2 ln L = sum_g [(n_g - mu_g)^2 / var_g + ln(2 pi var_g)] (the ln var term keeps the
 likelihood normalised, so -2 ln L of different models can be compared at the same f).
-This is the fractional model uncertainty added in quadrature of the issue; the
-Fermi-LAT catalogue analysis handles the same problem by down-weighting pixels with
-many counts (the weighted likelihood of 4FGL, Abdollahi et al. 2020, ApJS 247, 33),
-which is not implemented here. f is a named nuisance: it is fixed in a fit, and the
-likelihood can be profiled over it by fitting at several values.
+This is the fractional model uncertainty added in quadrature that issue 16 prescribes
+(no published analysis is followed line by line). Other published treatments of model
+imperfection, not implemented here: the Fermi-LAT catalogue analysis down-weights pixels
+with many counts (the weighted likelihood of 4FGL, Abdollahi et al. 2020, ApJS 247, 33;
+its goodness-of-fit companion, Bruel 2021, A&A 656, A81), and SkyFACT (Storm, Weniger &
+Calore 2017, arXiv:1705.04065) gives the templates many regularised nuisance parameters.
+f is a named nuisance: it is fixed in a fit, and the likelihood can be profiled over it
+by fitting at several values.
 
 Isotropic term. ``isotropic=True`` adds the template ``isotropic``, the Fermi-LAT
 isotropic gamma-ray background of Ackermann et al. 2015 (ApJ 799, 86, foreground model
