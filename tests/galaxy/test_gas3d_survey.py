@@ -219,3 +219,16 @@ def test_model_uses_the_configured_gas():
     assert np.array_equal(model.gas.hi, want.hi) and np.array_equal(model.gas.h2, want.h2)
     analytic = Model.from_config(validate_config(data)).gas
     assert not np.allclose(model.gas.h2, analytic.h2)
+
+
+def test_factor_per_sight_line_equals_the_3d_face(gas):
+    """Along a sight line the 3D HI is the model times one factor: hi_factor_at(l, b)."""
+    from escapade.galaxy.gas3d.survey import point_on_sightline
+
+    lon = np.radians([0.5, 30.0, 200.0, 300.0])
+    lat = np.radians([0.2, -2.0, 10.0, 45.0])
+    s = np.linspace(0.01, 10.0, 50)
+    x, y, z = point_on_sightline(lon[:, None], lat[:, None], s[None, :], gas.sun_r_kpc)
+    direct = gas.n_hi_3d_cm3(x, y, z)
+    per_line = gas.hi_model.n_hi_cm3(x, y, z) * gas.hi_factor_at(lon, lat)[:, None]
+    assert np.allclose(direct, per_line, rtol=1e-12, atol=0.0)

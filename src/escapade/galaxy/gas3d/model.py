@@ -152,6 +152,19 @@ class SurveyGas3D:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(shape > 0, self.dark_column_cm2 / np.where(shape > 0, shape, 1), 0.0)
 
+    def hi_factor_at(self, l_rad, b_rad) -> np.ndarray:
+        """The HI survey factor f of the pixel holding each direction (l, b) in radians.
+
+        Along a sight line from the Sun f is constant, so a line-of-sight integral may take
+        n_HI^c(s) = n_HI^model(x(s)) * hi_factor_at(l, b) (``hi_model.n_hi_cm3``) instead of
+        :meth:`n_hi_3d_cm3` point by point: the same numbers, one pixel lookup per line.
+        """
+        return self.hi_factor[self.sky.pixel_of(np.mod(l_rad, 2 * np.pi), b_rad)]
+
+    def dark_factor_at(self, l_rad, b_rad) -> np.ndarray:
+        """The dark-gas factor of each direction (multiplies n_HI^model + 2 n_H2)."""
+        return self.dark_factor[self.sky.pixel_of(np.mod(l_rad, 2 * np.pi), b_rad)]
+
     def _pixel(self, x, y, z) -> np.ndarray:
         lon, lat = direction_from_sun(x, y, z, self.sun_r_kpc)
         return self.sky.pixel_of(lon, lat)
