@@ -86,7 +86,7 @@ def longitude_profiles_figure(letter: xr.Dataset) -> Figure:
 
 
 def anisotropy_figure(letter: xr.Dataset) -> Figure:
-    """Figure 3: the dipole anisotropy vs energy for tau = 0, 0.85 and 1."""
+    """Figure 3: the radial dipole of the protons (letter eq. 2) vs energy, tau = 0, 0.85, 1."""
     taus = letter["diffusion.tau"].values
     fig, ax = plt.subplots(figsize=(6.4, 4.6), constrained_layout=True)
     e = letter.ekin_gev_per_n.values
@@ -99,8 +99,8 @@ def anisotropy_figure(letter: xr.Dataset) -> Figure:
     ax.plot([1e4, 1e5], [1e-3, 1e-3], "k-", lw=3, alpha=0.4, label="~1e-3 above 10 TeV (letter)")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("kinetic energy per nucleon [GeV/n]")
-    ax.set_ylabel("dipole anisotropy 3 D |grad N| / (c N)")
+    ax.set_xlabel("proton kinetic energy [GeV]")
+    ax.set_ylabel("radial dipole of protons 3 D |dN/dR| / (c N)")
     ax.set_title("Figure 3: anisotropy from diffusion")
     ax.legend(fontsize=8, frameon=False)
     ax.grid(alpha=0.3, which="both")

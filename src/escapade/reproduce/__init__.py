@@ -7,7 +7,8 @@ core) the worker
 1. fits D0 and the force-field potential phi (Gaussian prior 0.6 +- 0.2 GV) to B/C with
    delta = 0.6, on the data the letter could use (HEAO-3, PAMELA, CREAM; rigidities above
    5 GV);
-2. takes the best-fit solution: the dipole anisotropy of all nucleons, the radial
+2. takes the best-fit solution: the radial dipole anisotropy of the protons (the letter's
+   eq. 2 and Figure 3; the total dipole of all nucleons is kept beside it), the radial
    profile of protons at 10 GeV, B/C and pbar/p;
 3. solves the same model for 1H and 4He (the pi0 projectiles) and the electrons and
    positrons (primary e-, secondary e+-) with the full density, and computes the pi0

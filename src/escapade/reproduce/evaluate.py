@@ -99,13 +99,27 @@ def fit_bc(cfg: Config, era: str, fit_grid: tuple[int, int] | None):
     return res, ndof
 
 
+LETTER_ANISOTROPY = "radial dipole of protons, 3 D |dN/dR| / (c N) at the Sun (letter eq. 2)"
+"""What ``anisotropy`` of a reproduction is: the letter's eq. 2 ("the CR LSA component in the
+radial direction", Evoli et al. 2012, PRL 108, 211102) with n_CR = the protons (1H), whose
+kinetic energy is the energy of the letter's Figure 3. The total (radial and vertical) dipole of
+the current of all nucleons at equal E/n is kept as ``anisotropy_all_nuclei``."""
+
+
+def letter_anisotropy(ds: xr.Dataset) -> xr.DataArray:
+    """The quantity the letter's Figure 3 plots (:data:`LETTER_ANISOTROPY`) from a solution."""
+    a = ds["anisotropy"].sel(species="1H", drop=True)
+    a.attrs = {"units": "1", "long_name": LETTER_ANISOTROPY}
+    return a
+
+
 def _local_record(res, ndof: int) -> xr.Dataset:
     """Best-fit values, the anisotropy, the proton profile, B/C and pbar/p at the Sun."""
     from ..observables.local import observable
 
     ds, best = res.solution, res.config
     e = ds.ekin_gev_per_n.values
-    aniso = ds.anisotropy_all_nuclei.values
+    aniso = letter_anisotropy(ds).values
     r = ds.r_kpc.values
     prof = ds.density_midplane.sel(species="1H").values
     p10 = np.array(
@@ -130,7 +144,8 @@ def _local_record(res, ndof: int) -> xr.Dataset:
             "phi_gv": ((), float(phi)),
             "chi2_bc": ((), res.chi2),
             "ndof_bc": ((), float(ndof)),
-            "anisotropy": (("ekin_gev_per_n",), aniso),
+            "anisotropy": (("ekin_gev_per_n",), aniso, {"long_name": LETTER_ANISOTROPY}),
+            "anisotropy_all_nuclei": (("ekin_gev_per_n",), ds.anisotropy_all_nuclei.values),
             "n1h_10gev": (("radius_kpc",), p10 / np.interp(best.galaxy.sun_r_kpc, r, p10)),
             "bc_model": (("bc_ekin",), bc),
             "pbar_p_model": (("pbar_rigidity",), pb),

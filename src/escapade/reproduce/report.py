@@ -19,7 +19,8 @@ def summarise(scan_ds: xr.Dataset) -> dict:
         if str(p.status.values) != "ok":
             out[f"{t:g}"] = {"status": "failed", "error": str(p.error.values)}
             continue
-        a = p.anisotropy.values
+        a = p.anisotropy.values  # radial dipole of protons (letter eq. 2)
+        a_all = p.anisotropy_all_nuclei.values if "anisotropy_all_nuclei" in p else None
         r = p.radius_kpc.values
         out[f"{t:g}"] = {
             "d0_cm2_s": float(p.d0_cm2_s),
@@ -43,6 +44,13 @@ def summarise(scan_ds: xr.Dataset) -> dict:
                     interp_positive_log([x * 1e3], e, a, min_points=2, empty=0.0)[0]
                 )
                 for x in ANISO_TEV
+            },
+            **{
+                f"anisotropy_all_nuclei_{x:g}tev": float(
+                    interp_positive_log([x * 1e3], e, a_all, min_points=2, empty=0.0)[0]
+                )
+                for x in ANISO_TEV
+                if a_all is not None
             },
             "n_2kpc_over_n_sun_10gev": float(np.interp(2.0, r, p.n1h_10gev.values)),
         }
@@ -149,8 +157,8 @@ def claims(letter: dict, modern: dict | None) -> list[tuple[str, str, str]]:
 def letter_table(letter: dict) -> list[str]:
     """The per-tau table of the letter-era summary (markdown lines; report and README)."""
     lines = [
-        "| tau | D0 [cm^2/s] | phi [GV] | chi2/ndof B/C | chi2 longitude | A 0.1 TeV | A 1 TeV "
-        "| A 10 TeV | N(2 kpc)/N(R_sun) 10 GeV |",
+        "| tau | D0 [cm^2/s] | phi [GV] | chi2/ndof B/C | chi2 longitude | A_R(p) 0.1 TeV "
+        "| A_R(p) 1 TeV | A_R(p) 10 TeV | N(2 kpc)/N(R_sun) 10 GeV |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for t, v in letter.items():
@@ -209,7 +217,9 @@ def report_markdown(
         "Klein-Nishina IC on the shipped ISRF model), compared at 2-20 GeV (the letter's "
         "1104-1442 MeV band has no data here), with one fitted isotropic constant standing "
         "in for unresolved sources, the extragalactic background and everything else; the "
-        "anisotropy is the diffusive dipole of the smooth model (no nearby sources, no "
-        "Compton-Getting term).",
+        "anisotropy A_R(p) is the letter's eq. 2, the radial dipole of the protons "
+        "3 D |dN/dR| / (c N) at the Sun (its Figure 3), the diffusive dipole of the smooth "
+        "model (no nearby sources, no Compton-Getting term); the total dipole of all nucleons "
+        "(radial and vertical) is in summary.json as anisotropy_all_nuclei_*.",
     ]
     return "\n".join(lines) + "\n"
