@@ -48,7 +48,10 @@ escapade follows, says so in the comments of its H2 model (GALPROP v56 ``nH.cc``
 cites Moskalenko et al. 2002, ApJ 565, 280, for the formalism): the Ferriere et al. 2007 and
 Wouterloot et al. 1990 pieces it adds are "scaled to 10 kpc radius of the Sun" so as to
 match the B88 table, which it keeps on its own scale ("we could have scaled B88 model but
-decided on this instead") while running with R_sun = 8.5 kpc. escapade rescales instead.
+decided on this instead") while running with R_sun = 8.5 kpc. escapade rescales instead, as
+fits of the B88 data elsewhere do by writing radii in units of R0 (e.g. the double-Gaussian
+fit of the Bolocam GPS "distance-omnibus" code, routine H2_DENSITY: ring at 0.527 R0; the
+table's own maximum, 5.25 kpc on R0 = 10 kpc, is at 0.525 R0).
 
 Kinematic distances scale with R0 (exactly so for a flat rotation curve at fixed Theta0:
 R / R0 = Theta0 sin l / (v_LSR + Theta0 sin l)), so radii, and the heights z0 and zh
