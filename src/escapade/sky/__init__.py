@@ -6,7 +6,8 @@ cylinder, path lengths), ``los`` (the quadrature), ``integrand`` (the (R, z) tab
 (the shipped Fermi-LAT data), ``profiles`` (longitude profiles of a map), ``maps``
 (:class:`SkyMap`), ``assemble`` (maps and profiles of a solution), ``io`` (reading FITS),
 ``compare`` (model against the Fermi-LAT profile), ``point_sources`` (the 4FGL-DR2
-catalogue as a map component), ``likelihood`` (template fit of the Fermi-LAT counts map).
+catalogue as a map component), ``likelihood`` (template fit of the Fermi-LAT counts map),
+``systematics`` (the model-systematic fraction of that fit, fitted from the data).
 """
 
 from .assemble import longitude_profile, skymap
@@ -35,6 +36,7 @@ from .los import los_integrate
 from .maps import SkyMap
 from .point_sources import PointSources, load_4fgl_dr2, point_source_map, point_source_skymap
 from .profiles import profile_of_map
+from .systematics import SystematicFractionFit, fit_systematic_fraction
 
 __all__ = [
     "PHASES",
@@ -45,8 +47,10 @@ __all__ = [
     "Region",
     "SkyMap",
     "Stepping",
+    "SystematicFractionFit",
     "TemplateFitResult",
     "fermi_comparison",
+    "fit_systematic_fraction",
     "fit_templates",
     "igrb_intensity",
     "isotropic_term",

@@ -301,6 +301,9 @@ class _Objective:
             dmu = -2.0 * r / var - (r / var) ** 2 * dv + dv / var
         return self.A @ dmu + self._prior(a)[1]
 
+    def g2(self, a):
+        return np.diag(self.hessian(a)).copy()
+
     def hessian(self, a):
         """Second derivatives of -2 ln L in the normalisations (external coordinates)."""
         a = np.asarray(a, float)
@@ -434,7 +437,10 @@ def fit_templates(
     if isotropic and isotropic_prior_width is not None:
         prior = (names.index(ISOTROPIC), float(isotropic_prior_width))
     obj = _Objective(fit_a, fit_n, f, prior)
-    m = Minuit(obj, _start(fit_a, fit_n), grad=obj.grad, name=names)
+    # g2 (the Hessian's diagonal) seeds MIGRAD; hessian=False because iminuit would pick
+    # up obj.hessian by its name, and its use of a full external Hessian fails with
+    # bounded parameters in some cases (TypeError inside MIGRAD, iminuit 2.33)
+    m = Minuit(obj, _start(fit_a, fit_n), grad=obj.grad, g2=obj.g2, hessian=False, name=names)
     m.errordef = Minuit.LEAST_SQUARES
     m.tol = 1e-3  # EDM < 2e-6: the minimum to ~0.002 sigma along the flattest direction
     m.limits = [(0.0, None)] * len(names)
