@@ -223,16 +223,21 @@ def _check_nside(nside) -> int:
     return int(nside)
 
 
+def _unit_vectors(lon_deg, lat_deg) -> np.ndarray:
+    lon, lat = np.radians(lon_deg), np.radians(lat_deg)
+    return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=-1)
+
+
 def _deposit_gaussian(out, nside, lon, lat, flux, sigma_deg, centre_pix):
     """Add each source's flux spread as a normalised Gaussian over pixel centres."""
     s = math.radians(sigma_deg)
+    pix_vec = _unit_vectors(*pixel_lonlat_deg(nside))
+    src_vec = _unit_vectors(lon, lat)
+    radius = 5.0 * sigma_deg * u.deg
     for i in range(lon.size):
-        pix = healpix_cone_search(lon[i] * u.deg, lat[i] * u.deg, 5.0 * sigma_deg * u.deg, nside)
+        pix = healpix_cone_search(lon[i] * u.deg, lat[i] * u.deg, radius, nside)
         pix = np.union1d(pix, [centre_pix[i]])
-        pl, pb = pixel_lonlat_deg(nside, pix)
-        pl, pb = np.radians(pl), np.radians(pb)
-        l0, b0 = math.radians(lon[i]), math.radians(lat[i])
-        cosd = np.sin(pb) * math.sin(b0) + np.cos(pb) * math.cos(b0) * np.cos(pl - l0)
+        cosd = pix_vec[pix] @ src_vec[i]
         theta = np.arccos(np.clip(cosd, -1.0, 1.0))
         w = np.exp(-0.5 * (theta / s) ** 2)
         out[pix] += flux[i] * w / w.sum()
