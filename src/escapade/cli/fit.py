@@ -168,18 +168,9 @@ def options(args) -> tuple[FitSpec, str]:
     start = {k: parse_value(v) for k, v in (_key_value(f, "--start") for f in args.start)}
     try:
         same = {k: getattr(args, k) for k in ("syst", "minos", "method", "strategy", "tolerance")}
-        spec = FitSpec(
-            data=list(args.data),
-            free=free,
-            bounds=bounds,
-            priors=priors,
-            fix=fix,
-            start=start,
-            rmin_gv=args.rmin,
-            rmax_gv=args.rmax,
-            phi_gv=args.phi,
-            **same,
-        )
+        chosen = dict(free=free, bounds=bounds, priors=priors, fix=fix, start=start)
+        ranges = dict(rmin_gv=args.rmin, rmax_gv=args.rmax, phi_gv=args.phi)
+        spec = FitSpec(data=list(args.data), **chosen, **ranges, **same)
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(x) for x in err["loc"])

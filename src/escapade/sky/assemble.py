@@ -37,6 +37,7 @@ from astropy_healpix import healpix_to_lonlat, nside_to_npix
 from ..constants import KPC_CM
 from ..galaxy.gas import AnalyticGas
 from ..solution import Solution, as_solution
+from .assemble3d import gas_phase_maps_3d
 from .components import LEPTONIC, PHASES
 from .geometry import Stepping, gas_of, geometry_of
 from .integrand import (
@@ -48,6 +49,7 @@ from .integrand import (
     volume_table,
 )
 from .los import los_integrate
+from .los3d import has_3d_face
 from .maps import SkyMap
 from .pixels import mirror_representatives, profile_selection
 from .profiles import profile_of_map
@@ -139,6 +141,60 @@ def _component_maps(vals, pixels, inverse, npix, with_leptons) -> dict[str, np.n
     return maps
 
 
+def _maps_2d(sol, band, nside, pixels, opts, geom, st, gas, with_leptons, ic_options):
+    """Every component through the axisymmetric gas, one mirror-symmetric pass."""
+    table, q, prod = _volume_tables(sol, band, opts, geom, st, gas, with_leptons)
+    npix = nside_to_npix(nside)
+    uniq, inverse = mirror_representatives(nside, pixels)
+    lon, lat = healpix_to_lonlat(uniq, nside, order="ring")
+    lon_rad, lat_rad = lon.to_value(u.rad), lat.to_value(u.rad)
+    vals = los_integrate(table, geom, lon_rad, lat_rad, st, opts.threads)
+    aniso, lmax = ic_options
+    if aniso:
+        ic_col = len(PHASES) + LEPTONIC.index("IC")
+        vals[:, ic_col] += _ic_anisotropic_correction(
+            sol, band, lmax, geom, st, lon_rad, lat_rad, opts.threads
+        )
+    vals *= KPC_CM
+    return _component_maps(vals, pixels, inverse, npix, with_leptons), q, prod
+
+
+def _ic_map(sol, band, nside, pixels, opts, geom, st, ic_options) -> np.ndarray:
+    """The inverse Compton map (the volume emissivity needs no gas), NaN off ``pixels``."""
+    from ..emission.leptonic import ic_emissivity_band
+
+    uniq, inverse = mirror_representatives(nside, pixels)
+    lon, lat = healpix_to_lonlat(uniq, nside, order="ring")
+    lon_rad, lat_rad = lon.to_value(u.rad), lat.to_value(u.rad)
+    table = volume_table(ic_emissivity_band(sol, band), geom, st)
+    vals = los_integrate(table, geom, lon_rad, lat_rad, st, opts.threads)[:, 0]
+    aniso, lmax = ic_options
+    if aniso:
+        vals += _ic_anisotropic_correction(
+            sol, band, lmax, geom, st, lon_rad, lat_rad, opts.threads
+        )
+    full = np.full(nside_to_npix(nside), np.nan)
+    full[pixels] = vals[inverse] * KPC_CM
+    return full
+
+
+def _maps_3d(sol, band, nside, pixels, opts, geom, st, gas, with_leptons, ic_options):
+    """The gas phases through the 3D gas (:mod:`escapade.sky.assemble3d`), IC as in 2D."""
+    maps, q, prod = gas_phase_maps_3d(sol, band, nside, opts, geom, gas, with_leptons)
+    off = np.ones(nside_to_npix(nside), bool)
+    off[pixels] = False
+    for v in maps.values():
+        v[off] = np.nan
+    phases = [p for p in (*PHASES, "dark") if p in maps]
+    maps["pi0"] = sum(maps[p] for p in phases)
+    if with_leptons:
+        maps["IC"] = _ic_map(sol, band, nside, pixels, opts, geom, st, ic_options)
+        maps["total"] = maps["pi0"] + maps["IC"] + maps["bremsstrahlung"]
+    else:
+        maps["total"] = maps.pop("pi0")
+    return maps, q, prod
+
+
 def _skymap_pixels(ds, band, nside, pixels, opts: MapOptions) -> SkyMap:
     from ..emission.leptonic import has_leptons
 
@@ -147,33 +203,23 @@ def _skymap_pixels(ds, band, nside, pixels, opts: MapOptions) -> SkyMap:
     geom = geometry_of(sol)
     gas = opts.gas or gas_of(sol)
     with_leptons = has_leptons(sol.dataset) if opts.leptons is None else bool(opts.leptons)
-    table, q, prod = _volume_tables(sol, band, opts, geom, st, gas, with_leptons)
-    npix = nside_to_npix(nside)
-    pixels = np.arange(npix) if pixels is None else np.asarray(pixels, dtype=np.int64)
-    uniq, inverse = mirror_representatives(nside, pixels)
-    lon, lat = healpix_to_lonlat(uniq, nside, order="ring")
-    lon_rad, lat_rad = lon.to_value(u.rad), lat.to_value(u.rad)
-    vals = los_integrate(table, geom, lon_rad, lat_rad, st, opts.threads)
+    pixels = np.arange(nside_to_npix(nside)) if pixels is None else np.asarray(pixels, np.int64)
     aniso, lmax = _ic_options(sol, opts.ic_anisotropic, opts.ic_lmax)
-    aniso = aniso and with_leptons
-    if aniso:
-        ic_col = len(PHASES) + LEPTONIC.index("IC")
-        vals[:, ic_col] += _ic_anisotropic_correction(
-            sol, band, lmax, geom, st, lon_rad, lat_rad, opts.threads
-        )
-    vals *= KPC_CM
-    maps = _component_maps(vals, pixels, inverse, npix, with_leptons)
+    ic_options = (aniso and with_leptons, lmax)
+    make = _maps_3d if has_3d_face(gas) else _maps_2d
+    maps, q, prod = make(sol, band, nside, pixels, opts, geom, st, gas, with_leptons, ic_options)
     meta = {
         "process": "pi0+IC+bremsstrahlung" if with_leptons else "pi0",
         "pi0_model": prod.model,
         "he_to_h": q.attrs.get("he_to_h"),
         "species_omitted": q.attrs.get("species_omitted", ""),
         "r_sun_kpc": geom.r_sun_kpc,
-        "x_co": str(gas.x_co),
+        "x_co": str(gas.x_co if hasattr(gas, "x_co") else gas.analytic.x_co),
+        "gas_model": sol.config.gas.model if opts.gas is None else type(gas).__name__,
     }
     if with_leptons:
-        meta["ic_anisotropic"] = aniso
-        if aniso:
+        meta["ic_anisotropic"] = ic_options[0]
+        if ic_options[0]:
             meta["ic_anisotropy_lmax"] = lmax
     return SkyMap(int(nside), (float(band[0]), float(band[1])), maps, meta=meta)
 

@@ -7,11 +7,15 @@ The path along (l, b) ends where it leaves the model cylinder R <= R_max, |z| <=
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
+from ..config import Config
 from ..galaxy.gas import AnalyticGas
+from ..galaxy.gas3d import SurveyGas3D, build_gas
 from ..solution import as_solution
 
 __all__ = ["Geometry", "Stepping", "gas_of", "geometry_of", "path_length_kpc"]
@@ -66,11 +70,18 @@ def geometry_of(ds) -> Geometry:
     return Geometry(sol.sun_r_kpc, sol.r_max_kpc, sol.halo_height_kpc)
 
 
-def gas_of(ds) -> AnalyticGas:
-    """The gas model of a solution's ``[gas]`` section."""
-    sol = as_solution(ds)
-    g = sol.config.gas
-    return AnalyticGas(x_co=g.x_co, he_to_h=g.he_to_h, enabled=g.enabled, sun_r_kpc=sol.sun_r_kpc)
+def gas_of(ds) -> AnalyticGas | SurveyGas3D:
+    """The gas model of a solution's ``[gas]`` section (:func:`escapade.galaxy.gas3d.build_gas`;
+    one object per distinct configuration, so a survey3d gas and its line-of-sight kernel
+    are built once)."""
+    cfg = as_solution(ds).config
+    return _gas(cfg.gas.model_dump_json(), cfg.galaxy.model_dump_json())
+
+
+@lru_cache(maxsize=4)
+def _gas(gas_json: str, galaxy_json: str):
+    cfg = Config(gas=json.loads(gas_json), galaxy=json.loads(galaxy_json))
+    return build_gas(cfg)
 
 
 def path_length_kpc(l_rad, b_rad, geom: Geometry) -> np.ndarray:
