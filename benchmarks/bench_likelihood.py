@@ -18,6 +18,7 @@ import numpy as np
 from escapade.sky.likelihood import fit_templates
 from escapade.sky.pixels import pixel_lonlat_deg
 from escapade.sky.point_sources import point_source_map
+from escapade.sky.systematics import fit_systematic_fraction
 lon, lat = pixel_lonlat_deg(128)
 lw = (lon + 180.0) % 360.0 - 180.0
 T = {
@@ -50,6 +51,10 @@ TASKS = [
     (
         "fit, absb5, 8 templates (H2 in 4 longitude sectors)",
         "fit_templates(RINGS | {'point_sources': point_source_map(128, (2.0, 20.0))})",
+    ),
+    (
+        "systematic fraction fitted (profile over f), absb5, 5 templates",
+        "fit_systematic_fraction(T | {'point_sources': point_source_map(128, (2.0, 20.0))})",
     ),
 ]
 
