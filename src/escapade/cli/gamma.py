@@ -17,6 +17,9 @@ For a solution with electrons and positrons (``[leptons] enabled = true``) also
 ``gamma_profile_...csv`` with every component, and ``lepton_emissivity_z0_...csv`` holds
 q_pi0, q_bremsstrahlung (per H atom) and the IC volume emissivity j_ic vs R.
 
+With ``--fit`` (2-20 GeV, the band of the shipped Fermi-LAT counts) also
+``template_fit_{EMIN}-{EMAX}GeV.json``: the template fit of :mod:`escapade.cli.gamma_fit`.
+
 Bad input (band strings, nside, a solution without the full density) is one line on
 stderr, exit status 2, nothing written.
 """
@@ -32,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from .common import UserError
+from .gamma_fit import add_fit_arguments, fit_settings, run_fit
 from .verbosity import add_verbosity_arguments, progress_bar
 
 log = logging.getLogger(__name__)
@@ -228,6 +232,7 @@ def cmd_gamma(args) -> int:
     if args.ic_lmax is not None and not 1 <= args.ic_lmax <= 16:
         raise UserError(f"--ic-lmax {args.ic_lmax}: allowed 1 ... 16")
     _check_profile_args(args)
+    fit = fit_settings(args, bands)
     outdir = Path(args.output)
     if outdir.exists() and not outdir.is_dir():
         raise UserError(f"output {str(outdir)!r} is a file; give a folder such as sky/")
@@ -283,6 +288,10 @@ def cmd_gamma(args) -> int:
                     f"{c} {smap.sky_integral(c):.3e}" for c in ("pi0", "IC", "bremsstrahlung")
                 )
                 lines.append(f"    components (ph cm^-2 s^-1): {parts}")
+            if fit is not None:
+                path, table = run_fit(sol, band, nside, fit, outdir, args)
+                written.append(path)
+                lines += table
     what = "pi0, IC and bremsstrahlung" if "IC" in smap.maps else "pi0 decay only"
     if smap.meta.get("ic_anisotropic"):
         what += f"; anisotropic IC, l <= {smap.meta['ic_anisotropy_lmax']}"
@@ -487,6 +496,7 @@ def register(subparsers) -> None:
         default=None,
         help="harmonic order of the anisotropic IC (1-16; default [leptons] ic_anisotropy_lmax)",
     )
+    add_fit_arguments(ga)
     add_verbosity_arguments(ga)
     ga.set_defaults(func=cmd_gamma)
     _add_plot_options(subparsers)

@@ -7,7 +7,8 @@ cylinder, path lengths), ``los`` (the quadrature), ``integrand`` (the (R, z) tab
 (:class:`SkyMap`), ``assemble`` (maps and profiles of a solution), ``io`` (reading FITS),
 ``compare`` (model against the Fermi-LAT profile), ``point_sources`` (the 4FGL-DR2
 catalogue as a map component), ``likelihood`` (template fit of the Fermi-LAT counts map),
-``systematics`` (the model-systematic fraction of that fit, fitted from the data).
+``systematics`` (the model-systematic fraction of that fit, fitted from the data),
+``solution_fit`` (the template fit of a solution's per-phase maps in one call).
 """
 
 from .assemble import longitude_profile, skymap
@@ -36,20 +37,24 @@ from .los import los_integrate
 from .maps import SkyMap
 from .point_sources import PointSources, load_4fgl_dr2, point_source_map, point_source_skymap
 from .profiles import profile_of_map
+from .solution_fit import FitSettings, SolutionFit, fit_solution
 from .systematics import SystematicFractionFit, fit_systematic_fraction
 
 __all__ = [
     "PHASES",
     "REGIONS",
     "FermiMaps",
+    "FitSettings",
     "Geometry",
     "PointSources",
     "Region",
     "SkyMap",
+    "SolutionFit",
     "Stepping",
     "SystematicFractionFit",
     "TemplateFitResult",
     "fermi_comparison",
+    "fit_solution",
     "fit_systematic_fraction",
     "fit_templates",
     "igrb_intensity",
