@@ -49,13 +49,26 @@ import numpy as np
 
 from ...grid import Grid
 from ..gas import AnalyticGas, GasOnGrid
-from .files import EBV_FILES, HI4PI_FILE, packaged, read_healpix_map
+from .files import EBV_FILES, HI4PI_FILE, GasDataError, packaged, read_healpix_map
 from .hi_disc import HIDisc
 from .pohl2008 import POHL2008_X_CO, PohlH2Cube
 from .survey import LineOfSight, Sky, direction_from_sun
 
 DUST_TO_GAS_BOHLIN1978 = 5.8e21
 """N(HI + H2) / E(B-V) in cm^-2 mag^-1 (Bohlin, Savage & Drake 1978, ApJ 224, 132)."""
+
+
+def _naming_the_key(read, key: str, instead: str):
+    """``read()``; a bad file's :class:`GasDataError` prefixed with the config key that
+    asked for it and followed by the choice that does without it (still one line)."""
+    try:
+        return read()
+    except GasDataError as exc:
+        raise GasDataError(f"{key}: {exc}; or {instead}") from None
+
+
+SURVEY3D_KEY = "gas.model = 'survey3d'"
+WITHOUT_SURVEYS = "gas.model = 'galprop_analytic' (no survey files)"
 
 
 @dataclass(frozen=True)
@@ -94,7 +107,9 @@ class SurveyGas3D:
 
     @cached_property
     def cube(self) -> PohlH2Cube:
-        return PohlH2Cube.load(self.options.pohl_path)
+        return _naming_the_key(
+            lambda: PohlH2Cube.load(self.options.pohl_path), SURVEY3D_KEY, WITHOUT_SURVEYS
+        )
 
     @cached_property
     def hi_model(self) -> HIDisc:
@@ -113,7 +128,11 @@ class SurveyGas3D:
     def hi4pi_cm2(self) -> np.ndarray:
         """The HI4PI N_HI map (cm^-2), HEALPix nside 64 RING."""
         path = self.options.hi4pi_path or packaged(HI4PI_FILE)
-        return read_healpix_map(Path(path), "HI4PI total N_HI in cm^-2")
+        return _naming_the_key(
+            lambda: read_healpix_map(Path(path), "HI4PI total N_HI in cm^-2"),
+            SURVEY3D_KEY,
+            WITHOUT_SURVEYS,
+        )
 
     # ---------------------------------------------------------- survey factors
     @cached_property
@@ -137,7 +156,12 @@ class SurveyGas3D:
         if not o.dark_gas:
             return np.zeros(self.sky.npix)
         path = o.dust_path or packaged(EBV_FILES[o.dust_map])
-        ebv = read_healpix_map(Path(path), f"{o.dust_map} E(B-V) in mag")
+        ebv = _naming_the_key(
+            lambda: read_healpix_map(Path(path), f"{o.dust_map} E(B-V) in mag"),
+            f"gas.dust_map = {o.dust_map!r} (gas.dark_gas = true)",
+            f"gas.dust_map = {next(k for k in EBV_FILES if k != o.dust_map)!r} or gas.dark_gas "
+            "= false",
+        )
         lon, lat = self.sky.centres()
         n_h2 = self.los.column_cm2(self._h2_model, lon, lat)
         return np.clip(ebv * o.dust_to_gas_cm2_mag - self.hi4pi_cm2 - 2.0 * n_h2, 0.0, None)
