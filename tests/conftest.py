@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 import escapade  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+
+# the on-disk cache of gas kernels (escapade.sky.los3d): one per test session, not ~/.cache
+os.environ.setdefault("ESCAPADE_CACHE_DIR", tempfile.mkdtemp(prefix="escapade-test-cache-"))
 
 SMALL_TOML = """
 [grid]

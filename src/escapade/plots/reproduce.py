@@ -39,7 +39,11 @@ def emissivity_profiles_figure(letter: xr.Dataset) -> Figure:
 def comparison_at(results: xr.Dataset, tau: float) -> xr.Dataset:
     """One tau of the stacked results as a :func:`escapade.sky.compare.fermi_comparison`
     Dataset (data, error, model, residual, components; the isotropic term fitted)."""
-    at = results.sel({"diffusion.tau": tau})
+    return comparison_of(results.sel({"diffusion.tau": tau}))
+
+
+def comparison_of(at: xr.Dataset) -> xr.Dataset:
+    """:func:`comparison_at` of one point's record (no tau dimension)."""
     iso = float(at.isotropic)
     model, data, err = (at[v].values for v in ("profile_model", "profile_data", "profile_error"))
     out = xr.Dataset(
@@ -66,7 +70,7 @@ def comparison_at(results: xr.Dataset, tau: float) -> xr.Dataset:
         "n_bins": int(np.isfinite(out["residual"].values).sum()),
         "isotropic": iso,
         "isotropic_mode": "fit",
-        "norm": 1.0,
+        "norm": float(at.profile_norm) if "profile_norm" in at else 1.0,
         "components": ",".join(parts),
     }
     return out
@@ -82,6 +86,55 @@ def longitude_profiles_figure(letter: xr.Dataset) -> Figure:
         items,
         title="Figure 2: longitude profile, 2-20 GeV, |b| < 5 deg",
         components_of=len(items) - 1,
+    )
+
+
+def tau_likelihood_figure(letter: xr.Dataset) -> Figure:
+    """-2 ln L(tau) - its minimum for each gas model, without (dashed) and with (solid) the
+    4FGL template, from the template fits of the stacked results (``gas_minus2lnl``)."""
+    ok = [str(s) == "ok" for s in letter.status.values]
+    pts = letter.isel({"diffusion.tau": np.nonzero(ok)[0]})
+    taus = pts["diffusion.tau"].values
+    fig, ax = plt.subplots(figsize=(6.4, 4.6), constrained_layout=True)
+    for g in pts.gas_model.values:
+        color = None
+        for ps, style in (("no", "--"), ("yes", "-")):
+            m2 = pts.gas_minus2lnl.sel(gas_model=g, point_sources=ps).values
+            (ln,) = ax.plot(
+                taus,
+                m2 - m2.min(),
+                style,
+                marker="o",
+                ms=3,
+                color=color,
+                label=f"{g}{' + 4FGL' if ps == 'yes' else ''}",
+            )
+            color = ln.get_color()
+    ax.axhline(1.0, color="0.5", lw=0.8, ls=":")
+    ax.set_yscale("symlog", linthresh=1.0)
+    ax.set_xlabel("tau")
+    ax.set_ylabel("-2 ln L - min (systematic fraction profiled)")
+    ax.set_title("Fermi-LAT 2-20 GeV, |b| < 5 deg: which tau each gas model prefers")
+    ax.legend(fontsize=7, frameon=False)
+    ax.grid(alpha=0.3, which="both")
+    return fig
+
+
+def gas_profiles_figure(letter: xr.Dataset, tau: float = 0.85) -> Figure:
+    """The longitude profile at ``tau`` through each gas model (free normalisation and
+    isotropic) against the data, with the residuals."""
+    at = letter.sel({"diffusion.tau": tau})
+    items = []
+    for g in at.gas_model.values:
+        one = at.sel(gas_model=g).drop_vars("gas_model")
+        one = one.assign(
+            {k.removeprefix("gas_"): one[k] for k in one.data_vars if k.startswith("gas_")}
+        )
+        one = one.assign(chi2_longitude=one.chi2_profile, isotropic=one.profile_isotropic)
+        items.append((str(g), comparison_of(one)))
+    return longitude_profile_figure(
+        items,
+        title=f"longitude profile at tau = {tau:g} through each gas model, 2-20 GeV, |b| < 5 deg",
     )
 
 

@@ -13,12 +13,11 @@ import xarray as xr
 from ..config import Config, with_updates
 from ..numerics.interpolation import interp_positive_log
 from .settings import (
-    FIG1_BAND,
-    GAMMA_BAND,
     LETTER_DATA,
     MODERN_DATA,
     PHI_GV,
     PHI_PRIOR_GV,
+    VERDICT_GAS,
     Settings,
     base_config,
 )
@@ -161,39 +160,20 @@ def _local_record(res, ndof: int) -> xr.Dataset:
 
 
 def _gamma_record(best: Config, nside: int) -> xr.Dataset:
-    """The pi0 emissivity vs R and the longitude profile against Fermi-LAT for ``best``.
+    """The gamma-ray record (:func:`escapade.reproduce.gamma.gamma_record`) with the verdict's
+    gas model (:data:`~escapade.reproduce.settings.VERDICT_GAS`) also under the names of the
+    single-gas record: ``chi2_longitude``, ``isotropic``, ``profile_*``."""
+    from .gamma import gamma_record
 
-    The pi0 projectiles (1H, 4He) and the leptons (IC, bremsstrahlung) are solved with the
-    whole density for the sky map.
-    """
-    from ..emission.pion import emissivity_vs_r
-    from ..model import solve
-    from ..sky.assemble import skymap
-    from ..sky.compare import fermi_comparison
-
-    gam_cfg = with_updates(
-        best, {"species.z_max": 2, "species.antiprotons": False, "leptons.enabled": True}
-    )
-    full = solve(gam_cfg, full=True)
-    q = emissivity_vs_r(full, FIG1_BAND)
-    cmp = fermi_comparison(skymap(full, GAMMA_BAND, nside))
-    components = (("pi0", "pi0"), ("ic", "IC"), ("brems", "bremsstrahlung"))
-    return xr.Dataset(
-        {
-            "emissivity": (("radius_kpc",), q.values),
-            "chi2_longitude": ((), float(cmp.attrs["chi2"])),
-            "isotropic": ((), float(cmp.attrs["isotropic"])),
-            "profile_model": (("l_deg",), cmp["model"].values),
-            "profile_data": (("l_deg",), cmp["data"].values),
-            "profile_error": (("l_deg",), cmp["error"].values),
-            **{
-                f"profile_{name}": (("l_deg",), cmp[f"component_{part}"].values)
-                for name, part in components
-                if f"component_{part}" in cmp
-            },
-        },
-        coords={"radius_kpc": full.r_kpc.values, "l_deg": cmp["l_deg"].values},
-    )
+    rec = gamma_record(best, nside)
+    verdict = rec.sel(gas_model=VERDICT_GAS).drop_vars("gas_model")
+    alias = {"chi2_longitude": "chi2_profile", "isotropic": "profile_isotropic"}
+    for name in ("profile_norm", "profile_model", "profile_pi0", "profile_ic", "profile_brems"):
+        alias[name] = name
+    for name, source in alias.items():
+        if f"gas_{source}" in verdict:
+            rec[name] = verdict[f"gas_{source}"]
+    return rec
 
 
 def _evaluate_letter(cfg, nside, fit_grid=None):

@@ -29,8 +29,10 @@ def write_figures(letter: xr.Dataset, modern: xr.Dataset | None, outdir: Path) -
     from ..plots.reproduce import (
         anisotropy_figure,
         emissivity_profiles_figure,
+        gas_profiles_figure,
         longitude_profiles_figure,
         ratio_figure,
+        tau_likelihood_figure,
     )
 
     figdir = outdir / "figures"
@@ -40,6 +42,10 @@ def write_figures(letter: xr.Dataset, modern: xr.Dataset | None, outdir: Path) -
         "fig2_longitude_profile": longitude_profiles_figure(letter),
         "fig3_anisotropy": anisotropy_figure(letter),
     }
+    if "gas_minus2lnl" in letter:
+        figures["tau_likelihood_gas_models"] = tau_likelihood_figure(letter)
+        if 0.85 in letter["diffusion.tau"].values:
+            figures["fig2_gas_models"] = gas_profiles_figure(letter, 0.85)
     for name, *rest in RATIO_FIGURES:
         figures[name] = ratio_figure(letter, modern, name, *rest)
     paths = []

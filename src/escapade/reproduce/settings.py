@@ -16,6 +16,9 @@ GAMMA_BAND = (2.0, 20.0)
 PHI_GV = 0.6
 PHI_PRIOR_GV = 0.2
 FIG1_BAND = (0.1, 100.0)
+VERDICT_GAS = "survey3d"
+"""The gas model of the verdict on the letter's gamma-ray claim (of
+:data:`escapade.reproduce.gamma.GAS_MODELS`); the report shows every gas model."""
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import numpy as np
 from .integrand import resample_rz
 from .los3d import gas_kernel, kernel_maps
 
-__all__ = ["gas_phase_maps_3d"]
+__all__ = ["gas_phase_maps_3d", "process_maps_3d"]
 
 
 def _on_kernel_table(q, kernel) -> np.ndarray:
@@ -24,9 +24,10 @@ def _on_kernel_table(q, kernel) -> np.ndarray:
     return resample_rz(q.values, q["r_kpc"].values, q["z_kpc"].values, kernel.r_axis, kernel.z_axis)
 
 
-def gas_phase_maps_3d(sol, band, nside: int, opts, geom, gas, with_leptons: bool):
-    """({phase: map, "bremsstrahlung": map}, the pi0 emissivity, the production) of a
-    solution through the 3D ``gas`` (full-sky RING maps at ``nside``, ph cm^-2 s^-1 sr^-1)."""
+def process_maps_3d(sol, band, nside: int, opts, geom, gas, with_leptons: bool):
+    """({"pi0_<phase>": map, "bremsstrahlung_<phase>": map}, the pi0 emissivity, the
+    production) of a solution through the 3D ``gas``: full-sky RING maps at ``nside``,
+    ph cm^-2 s^-1 sr^-1, one per process and gas phase."""
     from ..emission.leptonic import bremsstrahlung_emissivity_band
     from ..emission.pion import PionProduction
 
@@ -38,7 +39,17 @@ def gas_phase_maps_3d(sol, band, nside: int, opts, geom, gas, with_leptons: bool
         q_br = bremsstrahlung_emissivity_band(sol, band, he_to_h=opts.he_to_h)
         columns.append(_on_kernel_table(q_br, kernel))
     per_phase = kernel_maps(kernel, np.stack(columns, axis=-1), nside)
-    maps = {p: v[:, 0] for p, v in per_phase.items()}
+    maps = {f"pi0_{p}": v[:, 0] for p, v in per_phase.items()}
     if with_leptons:
-        maps["bremsstrahlung"] = sum(v[:, 1] for v in per_phase.values())
+        maps |= {f"bremsstrahlung_{p}": v[:, 1] for p, v in per_phase.items()}
+    return maps, q, prod
+
+
+def gas_phase_maps_3d(sol, band, nside: int, opts, geom, gas, with_leptons: bool):
+    """({phase: pi0 map, "bremsstrahlung": map of all phases}, the pi0 emissivity, the
+    production) of a solution through the 3D ``gas`` (:func:`process_maps_3d`)."""
+    per, q, prod = process_maps_3d(sol, band, nside, opts, geom, gas, with_leptons)
+    maps = {k.removeprefix("pi0_"): v for k, v in per.items() if k.startswith("pi0_")}
+    if with_leptons:
+        maps["bremsstrahlung"] = sum(v for k, v in per.items() if k.startswith("bremsstrahlung_"))
     return maps, q, prod
