@@ -161,12 +161,7 @@ class AnalyticGas:
 
     def on_grid(self, grid: Grid) -> GasOnGrid:
         """Control-volume averages of every component on ``grid``."""
-        return GasOnGrid(
-            hi=grid.cell_average(self.n_hi_cm3),
-            h2=grid.cell_average(self.n_h2_cm3),
-            hii=grid.cell_average(self.n_hii_cm3),
-            he_to_h=self.he_to_h,
-        )
+        return GasOnGrid.averaged(self, grid)
 
 
 @dataclass(frozen=True)
@@ -177,6 +172,17 @@ class GasOnGrid:
     h2: np.ndarray
     hii: np.ndarray
     he_to_h: float
+
+    @classmethod
+    def averaged(cls, gas, grid: Grid) -> GasOnGrid:
+        """Control-volume averages of a gas model's (R, z) face (``n_hi_cm3(r, z)``,
+        ``n_h2_cm3``, ``n_hii_cm3``, ``he_to_h``) on ``grid``."""
+        return cls(
+            hi=grid.cell_average(gas.n_hi_cm3),
+            h2=grid.cell_average(gas.n_h2_cm3),
+            hii=grid.cell_average(gas.n_hii_cm3),
+            he_to_h=gas.he_to_h,
+        )
 
     @property
     def h_neutral(self) -> np.ndarray:

@@ -275,9 +275,4 @@ class SurveyGas3D:
 
     def on_grid(self, grid: Grid) -> GasOnGrid:
         """Control-volume averages of the azimuthal-average face on ``grid``."""
-        return GasOnGrid(
-            hi=grid.cell_average(self.n_hi_cm3),
-            h2=grid.cell_average(self.n_h2_cm3),
-            hii=grid.cell_average(self.n_hii_cm3),
-            he_to_h=self.he_to_h,
-        )
+        return GasOnGrid.averaged(self, grid)
