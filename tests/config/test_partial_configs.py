@@ -73,6 +73,10 @@ DEFAULT_MAY_CONSTRAIN: dict[str, set[str]] = {
     "leptons.secondaries": {"species.propagate"},
     # reacceleration with delta = 0: the message says to use formula = 'simple'
     "reacceleration.formula": {"diffusion.delta"},
+    # stochastic sources with no random population need a catalogue (the message says so)
+    "stochastic.catalogue": {"stochastic.enabled", "stochastic.random_population"},
+    "stochastic.enabled": {"stochastic.random_population"},
+    "stochastic.random_population": {"stochastic.enabled"},
 }
 NEVER_WITH = {"species.propagate": {"species.z_max"}}
 """A z_max run ignores the propagate default, so an error may not name it."""
@@ -122,7 +126,8 @@ def _kind(key: str) -> tuple[str, tuple]:
 
 
 NONE_BASE = {"diffusion.break_rigidity_gv": 300.0, "source.r_cut_kpc": 15.0, "species.z_max": 6}
-"""A typical value for the keys whose default is None (off)."""
+NONE_BASE["stochastic.seed"] = 42  # the default seed 0 has no multiples to draw from
+"""A typical value for the keys whose default is None (off), or is 0."""
 
 
 def _default(key: str) -> Any:
@@ -196,6 +201,7 @@ STRUCTURED_ALONE: dict[str, Any] = {
     "species.abundances": {"1H": 1.0, "4He": 0.2},
     "leptons.electron_break_rigidities_gv": [8.0],
     "leptons.electron_break_indices": [2.6],
+    "stochastic.catalogue": "nearby_sources.csv",
 }
 CONFLICT_ALONE = {"source.break_rigidities_gv", "source.break_indices"} | SURVEY3D_ONLY
 """Keys whose non-default value, written alone, rightly fails on the partner list."""
@@ -214,6 +220,8 @@ def _random_structured(key: str, rng: np.random.Generator, values: dict[str, Any
         return math.inf  # documented: switches the exponential off
     if key == "species.propagate":
         return _nuclei(rng, POOL, most=5)
+    if key == "stochastic.catalogue":
+        return "nearby_sources.csv"  # read only by `escapade run`, not by the schema
     if key in ("species.abundances", "source.index_overrides"):
         names = _nuclei(rng, _propagated(values) if agree else POOL)
         if key == "source.index_overrides":

@@ -17,17 +17,32 @@ def cmd_run(args) -> int:
     out = Path(args.output)
     if out.exists() and out.is_dir():
         raise UserError(f"output {str(out)!r} is a directory; give a file name such as out.nc")
+    catalogue = _stochastic_catalogue(cfg)  # a bad catalogue fails before the solve
     model = Model.from_config(cfg)
     total = len(model.species) * model.grid.n_ekin
     ctx, advance = progress_bar(total, "propagating")
     with ctx:
         sol = Solution.compute(model, full=args.full, progress=advance)
+    if cfg.stochastic.enabled:
+        from ..observables.stochastic import with_stochastic
+
+        sol = with_stochastic(sol, catalogue=catalogue)
     sol.write(out)
     print(
         f"wrote {out} ({len(model.species)} species, {model.grid.nr}x{model.grid.nz}x"
         f"{model.grid.n_ekin} grid, {sol.dataset.attrs['run_seconds']:.2f} s)"
     )
     return 0
+
+
+def _stochastic_catalogue(cfg):
+    """The ``[stochastic]`` catalogue, read and checked (None when off or not given)."""
+    st = cfg.stochastic
+    if not st.enabled or st.catalogue is None:
+        return None
+    from ..observables.stochastic import read_catalogue
+
+    return read_catalogue(st.catalogue)
 
 
 def summary(ds) -> str:

@@ -33,6 +33,7 @@ from .sections import (
     SolverConfig,
     SourceConfig,
     SpeciesConfig,
+    StochasticConfig,
 )
 
 
@@ -53,6 +54,7 @@ class Config(BaseModel):
     reacceleration: ReaccelerationConfig = Field(default_factory=ReaccelerationConfig)
     convection: ConvectionConfig = Field(default_factory=ConvectionConfig)
     solver: SolverConfig = Field(default_factory=SolverConfig)
+    stochastic: StochasticConfig = Field(default_factory=StochasticConfig)
 
     @model_validator(mode="after")
     def _cross_checks(self):

@@ -26,6 +26,7 @@ __all__ = [
     "ReaccelerationConfig",
     "ConvectionConfig",
     "SolverConfig",
+    "StochasticConfig",
 ]
 
 RADIAL_PROFILES = ("lorimer", "ferriere", "case_bhattacharya", "yusifov_kucuk", "uniform")
@@ -471,3 +472,72 @@ class SolverConfig(_Section):
     memory_limit_gb: float = Field(
         16.0, gt=0, description="refuse runs whose estimated memory exceeds this"
     )
+
+
+class StochasticConfig(_Section):
+    """Discrete nearby sources on top of the smooth solution (docs/stochastic.md and
+    :mod:`escapade.observables.stochastic`)."""
+
+    enabled: bool = Field(False, description="add the stochastic nearby sources to `escapade run`")
+    catalogue: str | None = Field(
+        None,
+        min_length=1,
+        description="CSV of known sources: name, distance_kpc, age_kyr, l_deg, b_deg "
+        "(optional distance_err_kpc, age_err_kyr)",
+    )
+    random_population: bool = Field(
+        True, description="draw random bursts in the discrete region from the source density"
+    )
+    n_realisations: int = Field(1000, strict=True, ge=1, le=1_000_000, description="realisations")
+    seed: int = Field(0, strict=True, ge=0, description="seed of the realisations (an integer)")
+    include_smooth: bool = Field(
+        True, description="add the smooth background and its dipole; false: discrete sources alone"
+    )
+    supernova_rate_per_century: float = Field(
+        1.9,
+        gt=0.0,
+        lt=1e3,
+        description="Galactic core-collapse supernova rate (Diehl et al. 2006, Nature 439, 45: "
+        "1.9 +- 1.1 per century)",
+    )
+    discrete_max_age_kyr: float = Field(
+        2000.0, gt=0.0, le=1e5, description="sources younger than this are discrete (a cut)"
+    )
+    discrete_max_distance_kpc: float = Field(
+        1.0, gt=0.0, le=10.0, description="sources closer than this are discrete (a cut)"
+    )
+    escape_time_kyr: float = Field(
+        0.0,
+        ge=0.0,
+        lt=1e5,
+        description="release delay at escape_rigidity_gv, t_esc = this (R/R_esc)^-escape_slope "
+        "(Gabici et al. 2009 form); 0 = burst-like",
+    )
+    escape_rigidity_gv: float = Field(
+        1000.0, gt=0.0, lt=1e9, description="reference rigidity of escape_time_kyr"
+    )
+    escape_slope: float = Field(
+        0.68, ge=0.0, le=5.0, description="slope of t_esc in rigidity (Nava et al. 2019: 0.68)"
+    )
+    compton_getting: bool = Field(
+        False, description="add the Compton-Getting dipole (2 + gamma) v/c of the Sun's motion"
+    )
+    sun_velocity_u_km_s: float = Field(
+        11.1, gt=-1e3, lt=1e3, description="Sun's velocity towards l = 0 (Schoenrich+ 2010)"
+    )
+    sun_velocity_v_km_s: float = Field(
+        12.24, gt=-1e3, lt=1e3, description="Sun's velocity towards l = 90 deg (Schoenrich+ 2010)"
+    )
+    sun_velocity_w_km_s: float = Field(
+        7.25, gt=-1e3, lt=1e3, description="Sun's velocity towards b = 90 deg (Schoenrich+ 2010)"
+    )
+
+    @model_validator(mode="after")
+    def _has_sources(self):
+        if self.enabled and not self.random_population and self.catalogue is None:
+            raise ValueError(
+                f"{self._shown('enabled')} with {self._shown('random_population')} and "
+                f"{self._shown('catalogue')} has no sources: set random_population = true "
+                "or give a catalogue CSV"
+            )
+        return self
