@@ -3,9 +3,9 @@
     escapade run CONFIG.toml -o out.nc [--full]
     escapade info out.nc
     escapade plot out.nc --ratio B/C --data AMS-02 [-o fig.png]
-    escapade fit | scan | gamma | reproduce ...   (see 'escapade COMMAND -h')
+    escapade fit | infer | scan | gamma | reproduce ...   (see 'escapade COMMAND -h')
 
-One module per command (run, plot, fit, scan, gamma, reproduce); each turns its
+One module per command (run, plot, fit, infer, scan, gamma, reproduce); each turns its
 arguments into validated values (a Config, a FitSpec, scan values) and calls the public
 API. Every user error (bad config, unreadable file, invalid value) is reported as one
 line on stderr with exit status 2; no output file is left behind.
@@ -18,11 +18,11 @@ import signal
 import sys
 
 from .._version import __version__
-from . import fit, gamma, plot, reproduce, run, scan
+from . import fit, gamma, infer, plot, reproduce, run, scan
 from .common import EXIT_USAGE, user_errors
 from .verbosity import logging_to_stderr
 
-COMMANDS = (run, plot, scan, gamma, fit, reproduce)
+COMMANDS = (run, plot, scan, gamma, fit, infer, reproduce)
 """The command modules, in the order of ``escapade -h``; each has ``register(subparsers)``."""
 
 
