@@ -117,6 +117,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="GV",
         help="force-field potential when modulation.phi_gv is not free (0.6)",
     )
+    _sampler_arguments(p)
+
+
+def _sampler_arguments(p: argparse.ArgumentParser) -> None:
+    """The sampler's options, the dask options and the output folder."""
     p.add_argument("--walkers", type=int, default=32, help="emcee walkers (default 32)")
     p.add_argument("--steps", type=int, default=1000, help="steps per walker (default 1000)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
