@@ -1,0 +1,218 @@
+"""Stochastic nearby sources (issue 18): the burst Green's function against closed forms,
+the image series at the halo boundary, the ensemble mean against the smooth share of the
+discrete region, the independence of the cut, and reproducibility with the seed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.integrate import quad
+
+from escapade.constants import C_KPC_MYR
+from escapade.galaxy.sources import Lorimer, SourceDistribution, Uniform, VerticalProfile
+from escapade.observables.stochastic import burst_density, steady_kernel
+from escapade.observables.stochastic.ensemble import LocalSmooth, Settings, make_setup
+from escapade.observables.stochastic.population import SourceRegion, read_catalogue
+from escapade.observables.stochastic.result import combine, directions, run_realisations
+
+H = 4.0
+
+
+def free(r, t, d):
+    """The closed-form 3D point source (4 pi D t)^-3/2 exp(-r^2 / 4 D t), written out."""
+    return np.exp(-(r**2) / (4 * d * t)) / (4 * np.pi * d * t) ** 1.5
+
+
+def test_burst_matches_the_point_source_and_conserves_particles():
+    d, t = 0.3, 0.7
+    r = np.array([0.01, 0.3, 1.0, 2.5])
+    g, grad = burst_density(r, 0.0, 0.0, 0.0, t, d, None)
+    np.testing.assert_allclose(g, free(r, t, d), rtol=1e-12)
+    # the volume integral is the injected number (one particle)
+    total, _ = quad(lambda x: 4 * np.pi * x**2 * burst_density(x, 0, 0, 0, t, d, None)[0], 0, 50)
+    assert total == pytest.approx(1.0, rel=1e-8)
+    # the gradient points at the source; the dipole of one burst is 3 r / (2 c t)
+    assert np.all(grad[:, 0] > 0) and np.allclose(grad[:, 1:], 0.0)
+    dipole = 3 * d * np.linalg.norm(grad, axis=-1) / (C_KPC_MYR * g)
+    np.testing.assert_allclose(dipole, 3 * r / (2 * C_KPC_MYR * t), rtol=1e-12)
+    assert burst_density(1.0, 0, 0, 0, -0.1, d, H)[0] == 0.0  # not yet released
+
+
+def test_image_series_solves_the_diffusion_equation_and_vanishes_at_the_boundary():
+    d, z0, t = 1.5, 0.3, 2.0  # sqrt(4 D t) = 3.5 kpc: the boundary matters
+    g0 = burst_density(0.4, 0.2, 0.0, z0, t, d, None)[0]
+    for z_obs in (H, -H):
+        g_b = burst_density(0.4, 0.2, z_obs, z0, t, d, H, n_images=8)[0]
+        assert abs(g_b) < 1e-12 * g0
+    inside = burst_density(0.4, 0.2, 0.0, z0, t, d, H, n_images=8)[0]
+    assert 0 < inside < g0
+    # dG/dt = D laplacian G at an inside point, by finite differences
+    x, y, z, h, dt = 0.4, 0.2, -1.1, 1e-3, 1e-4
+
+    def g(x_, y_, z_, t_):
+        return burst_density(x_, y_, z_, z0, t_, d, H, n_images=8)[0]
+
+    lap = sum(
+        (
+            g(*(np.array([x, y, z]) + s * e), t)
+            - 2 * g(x, y, z, t)
+            + g(*(np.array([x, y, z]) - s * e), t)
+        )
+        / s**2
+        for e, s in zip(np.eye(3), (h, h, h), strict=True)
+    )
+    dgdt = (g(x, y, z, t + dt) - g(x, y, z, t - dt)) / (2 * dt)
+    assert dgdt == pytest.approx(d * lap, rel=1e-4)
+
+
+def test_steady_kernel_is_the_time_integral_of_the_burst():
+    d, duration = 0.8, 1.3
+    offset = np.array([0.5, -0.2, 0.15])
+    k, grad = steady_kernel(offset, d, duration, H, n_images=6)
+    for comp in range(4):
+
+        def f(t, comp=comp):
+            g, dg = burst_density(offset[0], offset[1], 0.0, offset[2], t, d, H, n_images=6)
+            return float(g) if comp == 0 else float(dg[..., comp - 1])
+
+        want, _ = quad(f, 0.0, duration, limit=500, epsabs=0, epsrel=1e-12, points=(0.005, 0.05))
+        got = k if comp == 0 else grad[comp - 1]
+        assert got == pytest.approx(want, rel=1e-7)
+    # without a boundary and for T -> infinity: the steady point source 1 / (4 pi D r)
+    r = np.linalg.norm(offset)
+    assert steady_kernel(offset, d, 1e15, None)[0] == pytest.approx(1 / (4 * np.pi * d * r))
+
+
+# ------------------------------------------------------------------ the ensemble
+
+
+def local(include_he: bool = False) -> LocalSmooth:
+    """A hand-made smooth solution: uniform D per energy, unit injection, N = 2e-3."""
+    e = np.array([1e2, 1e3, 1e4])
+    d = np.array([[0.05, 0.2, 0.8]])
+    names, a = ("1H",), np.array([1.0])
+    if include_he:
+        d, names, a = np.vstack([d, 0.7 * d]), ("1H", "4He"), np.array([1.0, 4.0])
+    shape = d.shape
+    return LocalSmooth(
+        ekin_gev_per_n=e,
+        species=names,
+        mass_number=a,
+        rigidity_gv=np.broadcast_to(e, shape).copy(),
+        d_kpc2_myr=d,
+        density=np.full(shape, 2e-3),
+        gradient_r=np.full(shape, -0.01),
+        injected=np.ones(shape),
+        flux=np.broadcast_to(e**-2.7, shape).copy(),
+    )
+
+
+def region(distance_kpc: float, radial=Uniform) -> SourceRegion:
+    sources = SourceDistribution(radial(sun_r_kpc=8.5), VerticalProfile("exponential", 0.2))
+    return SourceRegion(sources, 8.5, 20.0, H, distance_kpc)
+
+
+def settings(**kw) -> Settings:
+    base = dict(
+        rate_per_myr=1.9e4,
+        max_age_myr=0.5,
+        n_realisations=200,
+        seed=3,
+        include_smooth=True,
+        random_population=True,
+        escape_time_myr=0.0,
+        escape_rigidity_gv=1e3,
+        escape_slope=0.68,
+        compton_getting=False,
+        sun_velocity_kpc_myr=(0.0, 0.0, 0.0),
+    )
+    return Settings(**(base | kw))
+
+
+def test_region_probability_and_sampling_follow_the_source_density():
+    reg = region(1.0, Lorimer)
+    # P by quadrature against a direct Monte Carlo of the ball
+    rng = np.random.default_rng(0)
+    pts = rng.uniform(-1, 1, (400_000, 3))
+    pts = pts[np.sum(pts**2, -1) < 1]
+    mc = reg.density(pts).mean() * 4 / 3 * np.pi
+    assert reg.probability() == pytest.approx(mc, rel=0.02)
+    drawn = reg.draw_positions(np.random.default_rng(1), 20_000)
+    assert np.all(np.linalg.norm(drawn, axis=-1) < 1.0)
+    # Lorimer rises inwards at the Sun: more sources towards the Galactic centre (x > 0)
+    assert np.mean(drawn[:, 0] > 0) > 0.5
+    # exp(-|z|/0.2) times the ball's cross-section pi (1 - z^2)
+    z = np.linspace(-1, 1, 20001)
+    w = np.exp(-np.abs(z) / 0.2) * (1 - z**2)
+    assert np.std(drawn[:, 2]) == pytest.approx(np.sqrt(np.sum(w * z**2) / np.sum(w)), rel=0.03)
+
+
+def ensemble(setup):
+    dens, grad = run_realisations(setup)
+    return dens, grad
+
+
+def test_ensemble_mean_is_the_smooth_share_of_the_region():
+    setup = make_setup(local(), settings(n_realisations=3000), region(0.5, Lorimer))
+    dens, grad = ensemble(setup)
+    from escapade.observables.stochastic.ensemble import region_mean
+
+    mean, mean_grad = region_mean(setup)
+    mc, err = dens.mean(axis=0), dens.std(axis=0) / np.sqrt(len(dens))
+    assert np.all(np.abs(mc - mean) < 4 * err + 0.03 * mean), (mc / mean, err / mean)
+    # the gradient's ensemble mean: the x component (towards the centre) within its error
+    gx, gx_err = grad[..., 0].mean(0), grad[..., 0].std(0) / np.sqrt(len(grad))
+    assert np.all(np.abs(gx - mean_grad[..., 0]) < 4 * gx_err + 1e-12)
+
+
+def test_the_ensemble_mean_does_not_depend_on_the_cut():
+    means = []
+    for dist, age in ((0.3, 0.3), (0.6, 0.8)):
+        setup = make_setup(local(), settings(n_realisations=2000, max_age_myr=age), region(dist))
+        total, ratio, _, _ = combine(setup, *ensemble(setup))
+        r = ratio[:, 0, :]
+        means.append((r.mean(0), r.std(0) / np.sqrt(len(r))))
+    (m1, e1), (m2, e2) = means
+    assert np.all(np.abs(m1 - 1) < 4 * e1 + 0.02) and np.all(np.abs(m2 - 1) < 4 * e2 + 0.02)
+    assert np.all(np.abs(m1 - m2) < 4 * np.hypot(e1, e2) + 0.02)
+
+
+def test_realisations_are_reproducible_and_independent_of_chunking():
+    setup = make_setup(local(include_he=True), settings(n_realisations=40), region(0.5))
+    a = run_realisations(setup)
+    b = run_realisations(setup, chunk=7)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    other = make_setup(local(include_he=True), settings(n_realisations=40, seed=4), region(0.5))
+    assert not np.array_equal(a[0], run_realisations(other)[0])
+
+
+def test_one_catalogue_source_alone_points_at_itself(tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("name,distance_kpc,age_kyr,l_deg,b_deg\ntest source,0.25,100,263.9,-3.3\n")
+    cat = read_catalogue(path)
+    s = settings(random_population=False, include_smooth=False, n_realisations=3, max_age_myr=1.0)
+    setup = make_setup(local(), s, region(1.0), cat)
+    total, ratio, vec, mean = combine(setup, *run_realisations(setup))
+    ang = directions(vec)
+    np.testing.assert_allclose(ang["l_deg"], 263.9, atol=1e-6)
+    np.testing.assert_allclose(ang["b_deg"], -3.3, atol=0.05)  # images tilt it slightly
+    amp = np.linalg.norm(vec, axis=-1)
+    np.testing.assert_allclose(amp[:, 0], 3 * 0.25 / (2 * C_KPC_MYR * 0.1), rtol=1e-3)
+    assert np.all(ratio[:, 0] > 0)
+    # equatorial direction of the Galactic centre (l = b = 0): RA 266.4, Dec -28.9 deg
+    gc = directions(np.array([1.0, 0.0, 0.0]))
+    assert gc["ra_deg"] == pytest.approx(266.40, abs=0.01)
+    assert gc["dec_deg"] == pytest.approx(-28.94, abs=0.01)
+
+
+def test_compton_getting_adds_along_the_velocity():
+    v = (0.0, 0.01, 0.0)  # kpc/Myr towards l = 90 deg
+    base = make_setup(local(), settings(n_realisations=5), region(0.5))
+    cg = make_setup(
+        local(),
+        settings(n_realisations=5, compton_getting=True, sun_velocity_kpc_myr=v),
+        region(0.5),
+    )
+    d0 = combine(base, *run_realisations(base))[2]
+    d1 = combine(cg, *run_realisations(cg))[2]
+    np.testing.assert_allclose(d1[..., 1] - d0[..., 1], (2 + 2.7) * 0.01 / C_KPC_MYR, rtol=1e-6)
