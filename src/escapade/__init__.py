@@ -6,6 +6,7 @@ The public API::
     ds = escapade.solve(cfg)               # xarray.Dataset
     escapade.write_solution(ds, "out.nc")
     ds = escapade.open_solution("out.nc")
+    post = escapade.infer(cfg, data=["B/C:HEAO-3"], free=["diffusion.d0_cm2_s"], output="post/")
 """
 
 from ._version import __version__
@@ -17,6 +18,7 @@ from .solution import Solution  # noqa: E402  (dask is imported when a scan star
 
 _LAZY = {
     "emissivity": "escapade.emission",
+    "infer": "escapade.inference",
     "local_flux": "escapade.observables.local",
     "modulate": "escapade.observables.local",
     "observable": "escapade.observables.local",
@@ -44,6 +46,7 @@ __all__ = [
     "__version__",
     "dump_config",
     "emissivity",
+    "infer",
     "longitude_profile",
     "skymap",
     "local_flux",

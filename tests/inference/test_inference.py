@@ -117,3 +117,14 @@ def test_bad_settings_are_one_line_errors(change, match, tmp_path, synthetic_bc)
     assert re.search(match, str(err.value)), str(err.value)
     assert "\n" not in str(err.value)
     assert not out.exists()
+
+
+@pytest.mark.slow
+def test_walkers_on_a_local_dask_cluster_make_the_same_chain(synthetic_bc):
+    """Two worker processes (each builds its own model once): the chain of the loop."""
+    kw = dict(data=[synthetic_bc], free=[PHI], bounds={PHI: (0.0, 2.0)}, rmin_gv=3.0,
+              walkers=4, steps=4, seed=2, draws=2, init="config")  # fmt: skip
+    here = infer(BC_CFG, **kw)
+    there = infer(BC_CFG, workers=2, **kw)
+    assert np.array_equal(here.chain.chain, there.chain.chain)
+    assert np.allclose(here.draws[0], there.draws[0], rtol=1e-12)

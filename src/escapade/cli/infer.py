@@ -1,4 +1,4 @@
-"""The ``escapade infer`` subcommand (a thin layer over :func:`escapade.inference.infer`).
+"""The ``escapade infer`` subcommand (a thin layer over :func:`escapade.inference.sampler.infer`).
 
     escapade infer CONFIG.toml --data B/C:HEAO-3 [--data ...] \\
         --free diffusion.d0_cm2_s[:LO:HI],modulation.phi_gv:0:2 \\
@@ -163,7 +163,7 @@ def _sampler_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def options(args) -> tuple[InferSpec, str]:
-    """The :class:`~escapade.inference.InferSpec` and the output folder of parsed options.
+    """The :class:`~escapade.inference.spec.InferSpec` and the output folder of parsed options.
 
     Raises ValueError (a one-line message naming the option) for bad values.
     """

@@ -10,9 +10,11 @@ uniform, log-uniform, Gaussian)::
                                    output="post/")
     res.parameters["diffusion.d0_cm2_s"]["median"], res.diagnostics["tau"]
 
-``sampler`` holds :func:`infer`, ``posterior`` the log posterior sent to dask workers,
-``priors`` the priors, ``chain`` the checkpoint file, ``result`` :class:`InferResult`,
-``spec`` the :class:`InferSpec` the command line builds. Figures: :mod:`escapade.plots.inference`.
+``sampler`` holds :func:`~escapade.inference.sampler.infer`, ``posterior`` the log
+posterior sent to dask workers, ``priors`` the priors, ``chain`` the checkpoint file,
+``result`` :class:`~escapade.inference.result.InferResult`, ``spec`` the
+:class:`~escapade.inference.spec.InferSpec` the command line builds. Figures:
+:mod:`escapade.plots.inference`.
 """
 
 from .chain import CHAIN_FILE, Chain

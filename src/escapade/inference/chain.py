@@ -98,7 +98,7 @@ def write_chain(c: Chain, path: Path, settings_json: str, token: str) -> None:
 
 def read_chain(path: Path, token: str) -> Chain | None:
     """The chain in ``path`` when it belongs to these settings (``token``); None when there
-    is no file. A chain of other settings is an :class:`InferError`."""
+    is no file. A chain of other settings is an :class:`~escapade.inference.priors.InferError`."""
     import xarray as xr
 
     if not path.is_file():

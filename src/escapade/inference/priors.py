@@ -1,6 +1,7 @@
 """Priors of the free parameters: uniform, log-uniform and Gaussian, in natural units.
 
-Spelled as in ``escapade infer --prior`` (and ``priors=`` of :func:`escapade.inference.infer`):
+Spelled as in ``escapade infer --prior`` (and ``priors=`` of
+:func:`escapade.inference.sampler.infer`):
 
 * ``uniform:LO:HI`` -- flat in the value on [LO, HI];
 * ``loguniform:LO:HI`` -- flat in log(value) on [LO, HI] (0 < LO < HI);
@@ -32,7 +33,7 @@ class InferError(FitError):
 
 @dataclass(frozen=True)
 class Prior:
-    """One parameter's prior: ``kind`` in :data:`KINDS` and its two numbers (LO, HI or
+    """One parameter's prior: ``kind`` in ``KINDS`` and its two numbers (LO, HI or
     MEAN, SIGMA)."""
 
     kind: str

@@ -1,4 +1,4 @@
-"""The result of :func:`~escapade.inference.infer`: the chain, the summary and the files."""
+"""The result of :func:`~escapade.inference.sampler.infer`: the chain, the summary and the files."""
 
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ def parameter_summary(chain: Chain, burn: int) -> dict[str, dict[str, float]]:
 
 @dataclass
 class InferResult:
-    """What :func:`~escapade.inference.infer` returns.
+    """What :func:`~escapade.inference.sampler.infer` returns.
 
     Attributes
     ----------
@@ -79,7 +79,8 @@ class InferResult:
         lo95, hi95, mean, std. ``diagnostics`` : acceptance, tau and ESS per parameter.
     map_values, map_chi2, map_log_posterior : the chain's maximum a posteriori point.
     best_config : the config at that point. ``ndof`` : points - physical free parameters.
-    terms : the fitted data sets (:class:`~escapade.fit.DataTerm`, their points and errors).
+    terms : the fitted data sets (:class:`~escapade.fit.likelihood.DataTerm`: their points
+        and errors).
     draws : per data set, (draw, point) model values at posterior draws; ``map_model`` the
         model at the MAP point (the chi2's normalisations applied).
     """

@@ -272,7 +272,7 @@ def infer(
     """Sample the posterior of the ``free`` parameters of ``cfg`` given ``data``.
 
     ``cfg``, ``data``, ``free``, ``fix``, ``start``, ``rmin_gv``, ``rmax_gv``, ``syst`` and
-    ``phi_gv`` are those of :func:`escapade.fit.fit` (the same likelihood). ``bounds``:
+    ``phi_gv`` are those of :func:`escapade.fit.fit.fit` (the same likelihood). ``bounds``:
     name -> (LO, HI), a uniform prior; ``priors``: name -> ``uniform:LO:HI``,
     ``loguniform:LO:HI``, ``gauss:MEAN:SIGMA`` or ``MEAN+-SIGMA`` (or a
     :class:`~escapade.inference.priors.Prior`); other free keys get the default prior of

@@ -1,4 +1,4 @@
-"""What to sample, as a validated value: the settings of :func:`escapade.inference.infer`.
+"""What to sample, as a validated value: the settings of :func:`escapade.inference.sampler.infer`.
 
 The command line (``escapade infer``) builds an :class:`InferSpec` from its options and
 hands it to the library; dask workers receive the spec, never command-line words::
@@ -7,7 +7,7 @@ hands it to the library; dask workers receive the spec, never command-line words
     res = escapade.inference.infer(cfg, output="post/", **spec.kwargs())
 
 The data selection (``data``, ``rmin_gv``, ``rmax_gv``), ``syst``, ``fix``, ``start`` and
-``phi_gv`` mean what they mean in :class:`escapade.fit.FitSpec`: the posterior's likelihood
+``phi_gv`` mean what they mean in :class:`escapade.fit.spec.FitSpec`: the posterior's likelihood
 is the fit's.
 """
 
@@ -61,5 +61,5 @@ class InferSpec(BaseModel):
         return v
 
     def kwargs(self) -> dict[str, Any]:
-        """The keyword arguments of :func:`escapade.inference.infer` (copies)."""
+        """The keyword arguments of :func:`escapade.inference.sampler.infer` (copies)."""
         return self.model_dump()

@@ -1,4 +1,4 @@
-"""Figures of a posterior (:class:`~escapade.inference.InferResult`): the corner plot of
+"""Figures of a posterior (:class:`~escapade.inference.result.InferResult`): the corner plot of
 the samples and, per data set, the model at posterior draws against the data."""
 
 from __future__ import annotations
