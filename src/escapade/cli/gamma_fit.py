@@ -23,8 +23,9 @@ def add_fit_arguments(parser) -> None:
         "--fit",
         action="store_true",
         help="after the maps, fit free normalisations of the pi0 + bremsstrahlung of each gas "
-        "phase, IC, the 4FGL point sources and the isotropic background (Poisson counts, "
-        "shipped mask); writes template_fit_<band>.json. Only the 2-20 GeV band has data",
+        "phase, IC, the 4FGL point sources and the isotropic background to the counts map "
+        "(likelihood with a model-systematic fraction, shipped mask); writes "
+        "template_fit_<band>.json. Only the 2-20 GeV band has data",
     )
     g.add_argument(
         "--fit-region", default=None, help="fitted pixels: absb5 (|b| < 5 deg, default), absb8"
@@ -58,7 +59,8 @@ def _systematics(text: str):
 
 
 def fit_settings(args, bands):
-    """The :class:`FitSettings` of the command line, or None without ``--fit``."""
+    """The :class:`escapade.sky.solution_fit.FitSettings` of the command line, or None
+    without ``--fit``."""
     from ..sky.likelihood import REGIONS
     from ..sky.solution_fit import FitSettings, check_fit_band
 

@@ -49,7 +49,8 @@ def _panel(fig, ax, image, title, label, norm, cmap):
 
 
 def gas_columns_figure(columns: dict, step_deg: float = 1.0, title: str | None = None):
-    """Four panels of gas columns; ``columns`` as :func:`gas_column_maps` returns them."""
+    """Four panels of gas columns; ``columns`` as
+    :func:`escapade.sky.gas_columns.gas_column_maps` returns them."""
     missing = [k for k in ("HI4PI", "HI_model", "H2", "total") if k not in columns]
     if missing:
         raise ValueError(f"columns: no {missing[0]!r} map (have {', '.join(columns)})")

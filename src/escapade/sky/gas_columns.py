@@ -4,8 +4,8 @@
 own line-of-sight kernel (:func:`escapade.sky.los3d.gas_kernel`) and an emissivity of 1 on
 every node: the kernel rows then sum to the columns, H atoms cm^-2, of each phase (HI held
 to HI4PI, H2 as 2 N_H2, HII, and the dark gas when on). Next to them the survey itself
-(:attr:`~escapade.galaxy.gas3d.SurveyGas3D.hi4pi_cm2`) and the column of the unconstrained
-HI model (:attr:`~escapade.galaxy.gas3d.SurveyGas3D.model_hi_column_cm2`), whose ratio to
+(``hi4pi_cm2`` of :class:`escapade.galaxy.gas3d.model.SurveyGas3D`) and the column of the
+unconstrained HI model (its ``model_hi_column_cm2``), whose ratio to
 HI4PI is the survey factor 1 / f of each sight line.
 """
 

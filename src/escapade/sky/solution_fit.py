@@ -37,11 +37,11 @@ class FitSettings:
     """How :func:`fit_solution` fits (stored with the result)."""
 
     region: str = "absb5"
-    """A name of :data:`escapade.sky.likelihood.REGIONS`."""
+    """A name of ``REGIONS`` of :mod:`escapade.sky.likelihood` (absb5, absb8)."""
     point_sources: bool = True
     """Add the 4FGL-DR2 map as a template with its own normalisation."""
     point_source_psf: str | float | None = "psf3"
-    """The ``psf`` of :func:`~escapade.sky.point_sources.point_source_map`."""
+    """The ``psf`` of :func:`escapade.sky.point_sources.point_source_map`."""
     systematic_fraction: str | float = "fit"
     """``"fit"`` (maximum likelihood, with its 68 % interval) or a fixed f >= 0."""
     mask_point_sources: bool = True
