@@ -2,10 +2,11 @@
 
 Variables: ``chain`` (step, walker, parameter) in natural units, ``log_prob`` and ``chi2``
 (step, walker), the starting ball ``initial`` (walker, parameter) with its ``initial_log_prob``
-and ``initial_chi2``, and the sampler's random state after the last step (``rng_key``,
+and ``initial_chi2``, the sampler's random state after the last step (``rng_key``,
 ``rng_pos``, ``rng_has_gauss``, ``rng_cached_gauss``: numpy's MT19937 state), so that a
 resumed chain is the chain an uninterrupted run makes. Attributes: the settings the chain
-belongs to (``settings_json``, ``token``), the parameter names, the escapade version.
+belongs to (``settings_json``, ``token``), the centre of the starting ball (``start_json``:
+the fit's values, errors and chi2, or the config's values), the escapade version.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class Chain:
     log_prob: np.ndarray  # (step, walker)
     chi2: np.ndarray  # (step, walker)
     random_state: tuple | None = None
+    start: dict | None = None  # where the ball was centred (the fit's minimum or the config)
 
     @property
     def n_steps(self) -> int:
@@ -81,6 +83,7 @@ class Chain:
             ds["rng_cached_gauss"] = float(cached)
         ds.attrs.update(
             settings_json=settings_json,
+            start_json=json.dumps(self.start or {}),
             token=token,
             escapade_version=__version__,
             description="emcee chain of escapade infer (natural units)",
@@ -135,6 +138,7 @@ def read_chain(path: Path, token: str) -> Chain | None:
         log_prob=ds["log_prob"].values,
         chi2=ds["chi2"].values,
         random_state=rs,
+        start=json.loads(ds.attrs.get("start_json", "{}")),
     )
 
 

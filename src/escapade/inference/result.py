@@ -152,6 +152,7 @@ class InferResult:
             "n_evaluations": int(self.n_evaluations),
             "seconds_per_evaluation": _clean(self.seconds_per_evaluation),
             "wall_seconds": float(self.wall_s),
+            "start": self.chain.start or {},
             "settings": self.settings,
         }
 

@@ -131,7 +131,15 @@ class _DaskPool:
         return self.client.gather(futures)
 
 
-def _start_ball(post: LogPosterior, pb, priors, centre, width, walkers, seed) -> np.ndarray:
+def _new_chain(post: LogPosterior, pool, x0: np.ndarray, start: dict) -> Chain:
+    """A chain of no steps yet: the starting ball with its log posterior and chi2."""
+    lp0, c0 = np.array(_evaluate(pool, post, x0)).T
+    n_w, n_d = x0.shape
+    empty = np.empty((0, n_w))
+    return Chain(post.names, x0, lp0, c0, np.empty((0, n_w, n_d)), empty, empty, None, start)
+
+
+def _start_ball(post: LogPosterior, centre, width, walkers, seed) -> np.ndarray:
     """``walkers`` points around ``centre`` (natural units), each inside the prior."""
     rng = np.random.default_rng(seed)
     out = np.empty((walkers, len(centre)))
@@ -151,7 +159,9 @@ def _start_ball(post: LogPosterior, pb, priors, centre, width, walkers, seed) ->
 
 
 def _centre(pb: FitProblem, priors: list[Prior], settings, init, ball, meas, progress):
-    """The centre and the per-parameter radius of the starting ball (natural units)."""
+    """The centre and the per-parameter radius of the starting ball (natural units), and a
+    record of where it is (the fit's values, errors and chi2, or the config's values)."""
+    names = [p.name for p in pb.params]
     centre = np.array([p.start for p in pb.params], dtype=float)
     steps = np.array([p.start * math.log(10.0) * p.step if p.log else p.step for p in pb.params])
     for j, pr in enumerate(priors):  # a start outside its prior: the prior's middle
@@ -162,7 +172,8 @@ def _centre(pb: FitProblem, priors: list[Prior], settings, init, ball, meas, pro
                 else (math.sqrt(pr.a * pr.b) if pr.kind == "loguniform" else 0.5 * (pr.a + pr.b))
             )
     if init == "config":
-        return centre, ball * steps
+        info = {"init": "config", "values": dict(zip(names, centre.tolist(), strict=True))}
+        return centre, ball * steps, info
     from ..fit.fit import fit
 
     res = fit(
@@ -191,7 +202,15 @@ def _centre(pb: FitProblem, priors: list[Prior], settings, init, ball, meas, pro
     c = np.array([res.values[p.name] for p in pb.params])
     err = np.array([res.errors[p.name] for p in pb.params])
     err = np.where(np.isfinite(err) & (err > 0), err, steps)
-    return c, ball * err
+    info = {
+        "init": "fit",
+        "values": {k: float(res.values[k]) for k in names},
+        "errors": {k: float(res.errors[k]) for k in names},
+        "chi2": float(res.chi2),
+        "valid": bool(res.valid),
+        "n_solves": int(res.n_solves),
+    }
+    return c, ball * err, info
 
 
 def _progress_fn(progress) -> Callable[[str], None]:
@@ -303,7 +322,6 @@ def infer(
         phi_gv=float(phi_gv),
     )
     cfg, meas, pb, prior_list = _prepare(cfg, data, settings, bounds, priors, walkers, model)
-    n_dim = len(pb.params)
     post = LogPosterior(cfg, meas, settings, [p.name for p in pb.params], prior_list, pb)
     chain_settings = dict(
         config=dump_config(cfg), data=[m.name for m in meas], **settings,
@@ -321,12 +339,9 @@ def infer(
     n_eval = 0
     with _pool(client, workers) as pool:
         if chain is None:
-            centre, width = _centre(pb, prior_list, settings, init, ball, meas, emit)
-            x0 = _start_ball(post, pb, prior_list, centre, width, walkers, seed)
-            lp0, c0 = np.array(_evaluate(pool, post, x0)).T
+            centre, width, start = _centre(pb, prior_list, settings, init, ball, meas, emit)
+            chain = _new_chain(post, pool, _start_ball(post, centre, width, walkers, seed), start)
             n_eval += walkers
-            empty = np.empty((0, walkers))
-            chain = Chain(post.names, x0, lp0, c0, np.empty((0, walkers, n_dim)), empty, empty)
             write(chain)
         else:
             emit(f"resuming {path}: {chain.n_steps} of {steps} steps done")
@@ -376,6 +391,7 @@ def _first_steps(chain: Chain, steps: int) -> Chain:
     return Chain(
         chain.names, chain.initial, chain.initial_log_prob, chain.initial_chi2,
         chain.chain[:steps], chain.log_prob[:steps], chain.chi2[:steps], chain.random_state,
+        chain.start,
     )  # fmt: skip
 
 
