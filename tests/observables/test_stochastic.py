@@ -216,3 +216,37 @@ def test_compton_getting_adds_along_the_velocity():
     d0 = combine(base, *run_realisations(base))[2]
     d1 = combine(cg, *run_realisations(cg))[2]
     np.testing.assert_allclose(d1[..., 1] - d0[..., 1], (2 + 2.7) * 0.01 / C_KPC_MYR, rtol=1e-6)
+
+
+def test_realisations_on_dask_are_the_local_ones():
+    distributed = pytest.importorskip("distributed")
+    setup = make_setup(local(include_he=True), settings(n_realisations=24), region(0.5))
+    here = run_realisations(setup)
+    with distributed.Client(processes=False, n_workers=2, dashboard_address=None) as client:
+        there = run_realisations(setup, client=client, chunk=5)
+    assert np.array_equal(here[0], there[0]) and np.array_equal(here[1], there[1])
+
+
+def test_a_large_region_is_the_whole_smooth_solution_for_uniform_diffusion():
+    """The region mean with the Green's function (images in z) over a region as large as the
+    halo allows reproduces the finite-volume solver's density at the Sun: the burst
+    normalisation q_tot / nu, the source density and the kernel agree with the smooth model."""
+    import escapade
+    from escapade.observables.stochastic.ensemble import region_mean
+    from escapade.observables.stochastic.result import stochastic_setup
+
+    cfg = escapade.validate_config(
+        {
+            "galaxy": {"halo_height_kpc": 2.0},
+            "grid": {"nr": 161, "nz": 41, "n_ekin": 4, "ekin_min_gev_per_n": 100.0},
+            "diffusion": {"model": "uniform", "z_scale_kpc": float("inf")},
+            "gas": {"enabled": False},
+            "source": {"radial": "uniform", "vertical_scale_kpc": 0.5},
+            "species": {"propagate": ["1H"]},
+            "stochastic": {"discrete_max_distance_kpc": 10.0, "discrete_max_age_kyr": 1e5},
+        }
+    )
+    cfg = escapade.with_updates(cfg, {"grid.ekin_max_gev_per_n": 1e4})
+    setup = stochastic_setup(escapade.Solution.compute(cfg))
+    mean, _ = region_mean(setup)
+    np.testing.assert_allclose(mean / setup.local.density, 1.0, atol=0.02)

@@ -16,8 +16,8 @@ so the dipole of one burst alone, 3 D |grad N| / (c N), is 3 r / (2 c t) with r 
 The halo boundary N = 0 at |z| = H is met by image sources in z (method of images): the
 images sit at z_n = 2 n H + (-1)^n z0 with sign (-1)^n, n = 0, +-1, +-2, ..., so that
 
-    G(x, t) = N0 (4 pi D t)^(-1) exp(-rho^2 / (4 D t))
-              * sum_n (-1)^n (4 pi D t)^(-1/2) exp(-(z - z_n)^2 / (4 D t)),      (3)
+    G(x, t) = N0 (4 pi D t)^(-1) exp(-rho^2 / (4 D t)) g_z,                      (3)
+    g_z = sum_n (-1)^n (4 pi D t)^(-1/2) exp(-(z - z_n)^2 / (4 D t)),
 
 rho the horizontal distance. The images n and 1 - n are mirror pairs about z = H (and n
 and -1 - n about z = -H), so the sum vanishes on both boundaries term by term.
