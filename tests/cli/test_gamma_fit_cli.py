@@ -105,3 +105,32 @@ def test_fit_settings_refuse_bad_values():
         FitSettings(region="absb3")
     with pytest.raises(ValueError, match="systematic_fraction=-1"):
         FitSettings(systematic_fraction=-1)
+
+
+def test_fit_solution_of_a_leptonic_solution_has_ic(leptonic_solution):
+    """With e- and e+ the templates are pi0 + bremsstrahlung per phase and IC."""
+    from escapade.sky.templates import process_maps
+
+    maps = process_maps(leptonic_solution, (2.0, 20.0), NSIDE)
+    assert "bremsstrahlung_HI" in maps and "IC" in maps
+    res = fit_solution(
+        leptonic_solution, nside=NSIDE, settings=FitSettings(systematic_fraction=0.1), maps=maps
+    )
+    assert "IC" in res.fit.names and "HI" in res.fit.names
+    assert res.as_dict()["systematic_fraction"]["mode"] == "fixed"
+
+
+@pytest.mark.slow
+def test_fit_of_a_survey3d_solution_with_dark_gas(tmp_path):
+    """survey3d with dark gas: the dark-gas template gets its own normalisation."""
+    cfg = tmp_path / "run.toml"
+    gas = {"model": "survey3d", "dark_gas": True}
+    cfg.write_text(tiny_toml(16, species={"propagate": ["1H", "4He"]}, gas=gas))
+    nc = tmp_path / "run.nc"
+    assert main(["run", str(cfg), "-o", str(nc), "--full"]) == 0
+    out = tmp_path / "sky"
+    argv = ["gamma", str(nc), "--nside", str(NSIDE), "-o", str(out), "--fit"]
+    assert main(argv + ["--fit-systematics", "0.2"]) == 0
+    res = json.loads((out / "template_fit_2-20GeV.json").read_text())
+    assert res["gas_model"] == "survey3d" and res["dark_gas"] is True
+    assert {"HI", "H2", "HII", "dark"} <= set(res["normalisations"])
