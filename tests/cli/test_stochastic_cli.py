@@ -100,3 +100,47 @@ def test_bad_catalogue(tmp_path, capsys, text, fragments):
 def test_missing_catalogue(tmp_path, capsys):
     toml = _toml(catalogue=str(tmp_path / "absent.csv"))
     _run_exit_2(tmp_path, capsys, toml, "stochastic.catalogue", "absent.csv", "cannot be read")
+
+
+@pytest.fixture(scope="module")
+def solved(tmp_path_factory):
+    path = tmp_path_factory.mktemp("stoch") / "smooth.nc"
+    cfg = path.with_suffix(".toml")
+    cfg.write_text(tiny_toml(4, grid={"ekin_min_gev_per_n": 100.0, "ekin_max_gev_per_n": 1e5}))
+    assert main(["run", str(cfg), "-o", str(path)]) == 0
+    return path
+
+
+def test_stochastic_command_is_reproducible(solved, tmp_path, capsys):
+    outs = []
+    for name in ("a.nc", "b.nc"):
+        out = tmp_path / name
+        args = ["stochastic", str(solved), "-o", str(out), "--set", "n_realisations=12"]
+        assert main([*args, "--set", "seed=5"]) == 0
+        outs.append(open_solution(out))
+    a, b = outs
+    assert a["stochastic_dipole_amplitude"].shape == (12, 4)
+    assert (a["stochastic_dipole_amplitude"] == b["stochastic_dipole_amplitude"]).all()
+    assert "seed = 5" in a.attrs["config_toml"] and "enabled = true" in a.attrs["config_toml"]
+    assert "dipole median" in capsys.readouterr().out
+    # rerun on its own output: the old variables are replaced
+    again = tmp_path / "c.nc"
+    assert main(["stochastic", str(tmp_path / "a.nc"), "-o", str(again), "--set", "seed=6"]) == 0
+    c = open_solution(again)
+    assert c.sizes["realisation"] == 12  # the stored config's n_realisations, a new seed
+    assert not (c["stochastic_dipole_amplitude"] == a["stochastic_dipole_amplitude"]).all()
+
+
+def test_stochastic_command_bad_input(solved, tmp_path, capsys):
+    out = tmp_path / "x.nc"
+    for extra, fragment in (
+        (["--set", "seed=1.5"], "stochastic.seed = 1.5"),
+        (["--set", "rate=3"], "'stochastic.rate' is not a config key"),
+        (["--set", "seed"], "give KEY=VALUE"),
+        (["--workers", "0"], "--workers 0"),
+    ):
+        capsys.readouterr()
+        assert main(["stochastic", str(solved), "-o", str(out), *extra]) == 2
+        err = capsys.readouterr().err.strip()
+        assert "\n" not in err and fragment in err, err
+        assert not out.exists()

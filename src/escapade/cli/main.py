@@ -18,11 +18,11 @@ import signal
 import sys
 
 from .._version import __version__
-from . import fit, gamma, infer, plot, reproduce, run, scan
+from . import fit, gamma, infer, plot, reproduce, run, scan, stochastic
 from .common import EXIT_USAGE, user_errors
 from .verbosity import logging_to_stderr
 
-COMMANDS = (run, plot, scan, gamma, fit, infer, reproduce)
+COMMANDS = (run, plot, scan, stochastic, gamma, fit, infer, reproduce)
 """The command modules, in the order of ``escapade -h``; each has ``register(subparsers)``."""
 
 
