@@ -42,7 +42,7 @@ def test_posterior_of_phi_recovers_the_truth_with_the_fit_width(synthetic_bc):
     ref = fit(BC_CFG, data=[synthetic_bc], free=PHI, rmin_gv=3.0)
     sigma = ref.errors[PHI]
     res = infer(BC_CFG, data=[synthetic_bc], free=[PHI], bounds={PHI: (0.0, 2.0)},
-                rmin_gv=3.0, walkers=8, steps=100, seed=3, draws=2)  # fmt: skip
+                rmin_gv=3.0, walkers=8, steps=50, seed=3, draws=2, ball=1.0)  # fmt: skip
     s = res.parameters[PHI]
     assert abs(s["median"] - TRUE_PHI) < 0.35 * sigma, (s, sigma)
     assert s["std"] == pytest.approx(sigma, rel=0.3)

@@ -29,7 +29,8 @@ def diagnostics(chain: Chain, burn: int) -> dict[str, Any]:
     kept = chain.chain[burn:]
     n_steps, n_walkers = kept.shape[:2]
     if n_steps >= 4:
-        tau = emcee.autocorr.integrated_time(kept, tol=0)
+        with np.errstate(invalid="ignore", divide="ignore"):  # a walker that never moved
+            tau = emcee.autocorr.integrated_time(kept, tol=0)
     else:
         tau = np.full(len(chain.names), np.nan)
     acc = chain.acceptance()

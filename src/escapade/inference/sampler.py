@@ -229,7 +229,8 @@ def _tau_now(chain: Chain) -> np.ndarray:
 
     if chain.n_steps < 4:
         return np.full(len(chain.names), np.nan)
-    return emcee.autocorr.integrated_time(chain.chain, tol=0)
+    with np.errstate(invalid="ignore", divide="ignore"):  # walkers that have not moved yet
+        return emcee.autocorr.integrated_time(chain.chain, tol=0)
 
 
 def _run(post, pool, chain: Chain, steps, seed, emit, write) -> int:
