@@ -250,3 +250,23 @@ def test_a_large_region_is_the_whole_smooth_solution_for_uniform_diffusion():
     setup = stochastic_setup(escapade.Solution.compute(cfg))
     mean, _ = region_mean(setup)
     np.testing.assert_allclose(mean / setup.local.density, 1.0, atol=0.02)
+
+
+def test_dipole_figure_draws_bands_and_the_smooth_line():
+    import xarray as xr
+
+    from escapade.plots.stochastic import stochastic_dipole_figure
+
+    e = np.geomspace(1e2, 1e6, 5)
+    amp = np.random.default_rng(0).lognormal(-6, 1, (50, 5))
+    ds = xr.Dataset(
+        {
+            "stochastic_dipole_amplitude": (("realisation", "ekin_gev_per_n"), amp),
+            "anisotropy_all_nuclei": (("ekin_gev_per_n",), np.full(5, 1e-3)),
+        },
+        coords={"ekin_gev_per_n": e},
+    )
+    fig = stochastic_dipole_figure({"test": ds})
+    ax = fig.axes[0]
+    assert len(ax.lines) == 2 and len(ax.collections) == 2  # median, smooth; two bands
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), np.median(amp, axis=0))
