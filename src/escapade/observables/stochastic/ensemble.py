@@ -80,6 +80,8 @@ class LocalSmooth:
                 nuc = nuclide(n)
             except SpeciesError:
                 continue
+            if n == "pbar":  # not a nucleus of the sources (as in all_nucleon_anisotropy)
+                continue
             a[k] = nuc.a
             rig[k] = nuc.rigidity_gv(e)
         spline = CubicSpline(ds["r_kpc"].values, ds["density_midplane"].values, axis=-1)
