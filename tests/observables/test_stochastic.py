@@ -222,7 +222,7 @@ def test_realisations_on_dask_are_the_local_ones():
     distributed = pytest.importorskip("distributed")
     setup = make_setup(local(include_he=True), settings(n_realisations=24), region(0.5))
     here = run_realisations(setup)
-    with distributed.Client(processes=False, n_workers=2, dashboard_address=None) as client:
+    with distributed.Client(processes=False, n_workers=2, dashboard_address=":0") as client:
         there = run_realisations(setup, client=client, chunk=5)
     assert np.array_equal(here[0], there[0]) and np.array_equal(here[1], there[1])
 
