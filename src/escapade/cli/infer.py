@@ -16,6 +16,7 @@ written).
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -243,6 +244,17 @@ def cmd_infer(args) -> int:
         )  # one log line per step (escapade.cli_logging)
     except FitError as exc:
         raise UserError(str(exc)) from None
+    except (KeyboardInterrupt, SystemExit) as exc:  # Ctrl-C, or SIGTERM (cli.main)
+        chain = out / "chain.nc"
+        if not chain.is_file():
+            raise
+        print(
+            f"escapade: interrupted; {chain} holds the steps done: the same command continues it",
+            file=sys.stderr,
+        )
+        if isinstance(exc, SystemExit):
+            raise
+        return 130
     paths = res.write(out, figures=inference_figures(res))
     print(res.summary())
     print(f"wrote {out / 'chain.nc'}, " + ", ".join(str(p) for p in paths.values()))

@@ -11,6 +11,7 @@ the fit's values, errors and chi2, or the config's values), the escapade version
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,11 +93,36 @@ class Chain:
 
 
 def write_chain(c: Chain, path: Path, settings_json: str, token: str) -> None:
-    """Write the chain atomically (a kill leaves the previous step's file)."""
+    """Write the chain atomically (a kill leaves the previous step's file); Ctrl-C and
+    SIGTERM wait until the file is in place."""
     from ..io import atomic_path
 
-    with atomic_path(path, suffix=".nc") as tmp:
-        c.to_dataset(settings_json, token).to_netcdf(tmp, engine="netcdf4")
+    ds = c.to_dataset(settings_json, token)
+    with _signals_held(), atomic_path(path, suffix=".nc") as tmp:
+        ds.to_netcdf(tmp, engine="netcdf4")
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Ctrl-C and SIGTERM held back while the file is written (main thread only), then
+    raised again with the handlers they would have met."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    got: list[int] = []
+    old = {
+        s: signal.signal(s, lambda n, _f: got.append(n)) for s in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h if h is not None else signal.SIG_DFL)
+        for n in got:
+            signal.raise_signal(n)
 
 
 def read_chain(path: Path, token: str) -> Chain | None:

@@ -130,11 +130,26 @@ class LogPosterior:
             pb.cache.clear()
         return math.inf if c >= BAD_CHI2 else float(c)
 
+    stopped: BaseException | None = None
+    """A Ctrl-C or SIGTERM caught during a step: the sampler's loop raises it after the step
+    (whose values are then discarded), so emcee does not print it as a likelihood failure."""
+
     def __call__(self, x) -> tuple[float, float]:
-        lp = self.log_prior(x)
-        if not math.isfinite(lp):
+        if self.stopped is not None:
             return -math.inf, math.nan
-        c = self.chi2(x)
+        try:
+            lp = self.log_prior(x)
+            if not math.isfinite(lp):
+                return -math.inf, math.nan
+            c = self.chi2(x)
+        except (KeyboardInterrupt, SystemExit) as exc:
+            self.stopped = exc
+            return -math.inf, math.nan
         if not math.isfinite(c):
             return -math.inf, math.nan
         return lp - 0.5 * c, c
+
+    def raise_if_stopped(self) -> None:
+        if self.stopped is not None:
+            exc, self.stopped = self.stopped, None
+            raise exc

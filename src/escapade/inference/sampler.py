@@ -134,6 +134,7 @@ class _DaskPool:
 def _new_chain(post: LogPosterior, pool, x0: np.ndarray, start: dict) -> Chain:
     """A chain of no steps yet: the starting ball with its log posterior and chi2."""
     lp0, c0 = np.array(_evaluate(pool, post, x0)).T
+    post.raise_if_stopped()
     n_w, n_d = x0.shape
     empty = np.empty((0, n_w))
     return Chain(post.names, x0, lp0, c0, np.empty((0, n_w, n_d)), empty, empty, None, start)
@@ -246,6 +247,7 @@ def _run(post, pool, chain: Chain, steps, seed, emit, write) -> int:
     state = State(coords, log_prob=lp, blobs=c2, random_state=rs)
     t0, n_eval = time.perf_counter(), 0
     for st in sampler.sample(state, iterations=steps - chain.n_steps, store=False):
+        post.raise_if_stopped()  # an interrupted step is not kept
         chain.append(st.coords, st.log_prob, st.blobs, sampler.random_state)
         n_eval += n_w
         write(chain)
