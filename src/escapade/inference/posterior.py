@@ -9,6 +9,7 @@ builds its fit problem (and model) once, on its first evaluation, and keeps it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -23,6 +24,21 @@ from ..fit.problem import FitProblem
 from .priors import Prior
 
 log = logging.getLogger("escapade.inference")
+_MODEL_LOG = logging.getLogger("escapade.model")
+
+
+@contextlib.contextmanager
+def _model_lines_at_debug():
+    """The model's per-solve INFO lines (two per walker) hidden during a chain unless DEBUG
+    is on (``escapade infer -v``); the chain's own line per step says how it goes."""
+    level = _MODEL_LOG.level
+    if not _MODEL_LOG.isEnabledFor(logging.DEBUG):
+        _MODEL_LOG.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        _MODEL_LOG.setLevel(level)
+
 
 _PROBLEMS: dict[str, FitProblem] = {}
 """The fit problem of every posterior this process has evaluated, by token."""
@@ -110,7 +126,8 @@ class LogPosterior:
         normalisation with ``syst = "profile"`` or ``"fit"``), as the chi2 sees it."""
         pb = self.problem()
         u = self.internal(x)
-        ds, _ = pb.solution(u, reason="draw")
+        with _model_lines_at_debug():
+            ds, _ = pb.solution(u, reason="draw")
         preds = pb.predictions(ds, u)
         _, _, norms = pb.like.evaluate(preds, pb.norms(u))
         if len(pb.cache) > 4:
@@ -122,7 +139,8 @@ class LogPosterior:
         pb = self.problem()
         u = self.internal(x)
         try:
-            ds, _ = pb.solution(u, reason="walker")
+            with _model_lines_at_debug():
+                ds, _ = pb.solution(u, reason="walker")
         except FitError:  # the point is an invalid configuration
             return math.inf
         c = pb.chi2_of(ds, u)

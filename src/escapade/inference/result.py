@@ -124,8 +124,8 @@ class InferResult:
             lines.append(
                 f"  {k} = {s['median']:.5g} (68 %: {s['lo68']:.5g} - {s['hi68']:.5g}; "
                 f"95 %: {s['lo95']:.5g} - {s['hi95']:.5g}); MAP {self.map_values[k]:.5g}; "
-                f"tau {tau if tau is None else f'{tau:.1f}'} steps, ESS "
-                f"{ess if ess is None else f'{ess:.0f}'}"
+                f"tau {'?' if tau is None else f'{tau:.1f}'} steps, ESS "
+                f"{'?' if ess is None else f'{ess:.0f}'}"
             )
         if not d["converged"]:
             lines.append(f"  note: not converged by the rule {d['convergence_rule']}")

@@ -255,7 +255,7 @@ def _run(post, pool, chain: Chain, steps, seed, emit, write) -> int:
         dt = (time.perf_counter() - t0) / n_eval
         emit(
             f"step {chain.n_steps}/{steps}: acceptance {chain.acceptance().mean():.2f}, "
-            f"tau ~ {', '.join(f'{t:.1f}' for t in tau)} steps, "
+            f"tau ~ {', '.join(f'{t:.1f}' if np.isfinite(t) else '?' for t in tau)} steps, "
             f"max log posterior {np.max(chain.log_prob):.3f}, {dt:.2f} s per evaluation"
         )
     return n_eval
