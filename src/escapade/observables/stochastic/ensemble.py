@@ -190,6 +190,18 @@ def draw_sources(setup: Setup, rng: np.random.Generator):
     return offsets, ages
 
 
+def image_blocks(n_images: np.ndarray, growth: float = 1.5) -> list[tuple[slice, int]]:
+    """Contiguous energy blocks whose image counts lie within ``growth`` of each other, with
+    the count each block needs (its largest): few images at low energy, many only where D is
+    large."""
+    blocks, start = [], 0
+    for k in range(1, len(n_images) + 1):
+        if k == len(n_images) or n_images[k] > growth * max(n_images[start], 1):
+            blocks.append((slice(start, k), int(n_images[start:k].max())))
+            start = k
+    return blocks
+
+
 def discrete_at_sun(setup: Setup, offsets: np.ndarray, ages: np.ndarray):
     """Sum over the bursts of density (species, energy) and gradient (species, energy, 3)."""
     loc = setup.local
@@ -202,19 +214,19 @@ def discrete_at_sun(setup: Setup, offsets: np.ndarray, ages: np.ndarray):
     for i in range(ns):
         if not np.any(n_burst[i] > 0):
             continue
-        t = ages[:, None] - esc[i][None, :]
-        g, dg = burst_density(
-            offsets[:, 0:1],
-            offsets[:, 1:2],
-            0.0,
-            offsets[:, 2:3],
-            t,
-            loc.d_kpc2_myr[i][None, :],
-            setup.region.halo_height_kpc,
-            int(setup.n_images[i].max()),
-        )
-        dens[i] = n_burst[i] * g.sum(axis=0)
-        grad[i] = n_burst[i][:, None] * dg.sum(axis=0)
+        for block, n_img in image_blocks(setup.n_images[i]):
+            g, dg = burst_density(
+                offsets[:, 0:1],
+                offsets[:, 1:2],
+                0.0,
+                offsets[:, 2:3],
+                ages[:, None] - esc[i][None, block],
+                loc.d_kpc2_myr[i][None, block],
+                setup.region.halo_height_kpc,
+                n_img,
+            )
+            dens[i, block] = n_burst[i, block] * g.sum(axis=0)
+            grad[i, block] = n_burst[i, block][:, None] * dg.sum(axis=0)
     return dens, grad
 
 
