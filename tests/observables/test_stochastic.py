@@ -270,3 +270,25 @@ def test_dipole_figure_draws_bands_and_the_smooth_line():
     ax = fig.axes[0]
     assert len(ax.lines) == 2 and len(ax.collections) == 2  # median, smooth; two bands
     np.testing.assert_allclose(ax.lines[0].get_ydata(), np.median(amp, axis=0))
+
+
+def test_catalogue_replaces_the_random_sources_in_its_box(tmp_path):
+    from escapade.observables.stochastic.ensemble import draw_sources
+
+    path = tmp_path / "two.csv"
+    path.write_text(
+        "name,distance_kpc,age_kyr,l_deg,b_deg,distance_err_kpc,age_err_kyr\n"
+        "near,0.2,100,10,0,0.02,10\nfar,0.4,300,200,5,,\n"
+    )
+    cat = read_catalogue(path)
+    assert cat.name == ("near", "far") and cat.age_err_kyr.tolist() == [10.0, 0.0]
+    setup = make_setup(local(), settings(max_age_myr=1.0), region(1.0), cat)
+    rng = np.random.default_rng(2)
+    for _ in range(20):
+        offsets, ages = draw_sources(setup, rng)
+        d = np.linalg.norm(offsets, axis=-1)
+        random_part = slice(0, len(ages) - 2)  # the catalogue's two come last
+        in_box = (d[random_part] <= 0.4) & (ages[random_part] <= 0.3)
+        assert not in_box.any()
+        assert d[-1] == pytest.approx(0.4) and ages[-1] == pytest.approx(0.3)  # no errors given
+        assert 0.1 < d[-2] < 0.3 and d[-2] != 0.2  # drawn within its error
