@@ -292,3 +292,30 @@ def test_catalogue_replaces_the_random_sources_in_its_box(tmp_path):
         assert not in_box.any()
         assert d[-1] == pytest.approx(0.4) and ages[-1] == pytest.approx(0.3)  # no errors given
         assert 0.1 < d[-2] < 0.3 and d[-2] != 0.2  # drawn within its error
+
+
+def test_spectra_figure_bands_are_the_ratio_quantiles_times_the_smooth_flux():
+    import xarray as xr
+
+    from escapade.plots.stochastic import stochastic_spectra_figure
+
+    t = np.geomspace(1e3, 1e6, 4)
+    flux = np.vstack([t**-2.7, 0.1 * t**-2.6])
+    ratio = np.random.default_rng(1).lognormal(0, 0.1, (2, 30, 4))
+    ds = xr.Dataset(
+        {
+            "flux_local": (("species", "ekin_gev_per_n"), flux),
+            "stochastic_flux_ratio": (("species", "realisation", "ekin_gev_per_n"), ratio),
+        },
+        coords={"species": ["1H", "4He"], "ekin_gev_per_n": t},
+    )
+    data = {
+        "points": ("1H", np.array([1e4, 1e5]), np.array([1e-8, 1e-11]), np.array([1e-9, 1e-12]))
+    }
+    ax = stochastic_spectra_figure(ds, data, index=2.6).axes[0]
+    median_h = ax.lines[0].get_ydata()
+    e_tot = t + 0.938272  # 1H: A = 1
+    np.testing.assert_allclose(
+        median_h, e_tot**2.6 * np.median(ratio[0], axis=0) * flux[0], rtol=1e-4
+    )
+    assert len(ax.collections) >= 4  # two bands per species (and the error bars)

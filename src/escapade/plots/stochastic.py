@@ -39,3 +39,50 @@ def stochastic_dipole_figure(solutions: dict, e_range=(1e2, 1e6)) -> Figure:
     ax.legend(fontsize=8, frameon=False)
     ax.grid(alpha=0.3, which="both")
     return fig
+
+
+def stochastic_spectra_figure(solution, data: dict | None = None, index: float = 2.6) -> Figure:
+    """E^index times the flux per total energy of 1H and 4He: smooth line, stochastic median and
+    68 % / 95 % bands (flux ratio quantiles times the smooth flux), with measured points.
+
+    ``data``: label -> (species, E_total [GeV], flux [1/(m^2 s sr GeV)], error) arrays.
+    """
+    from ..species import nuclide
+
+    ds = as_solution(solution).dataset
+    fig, ax = plt.subplots(figsize=(6.8, 4.8), constrained_layout=True)
+    t = ds["ekin_gev_per_n"].values
+    for k, sp in enumerate(s for s in ("1H", "4He") if s in ds["species"].values):
+        nuc = nuclide(sp)
+        e_tot = nuc.a * (t + nuc.mass_per_nucleon_gev)
+        smooth = ds["flux_local"].sel(species=sp).values / nuc.a  # per GeV of total energy
+        ratio = ds["stochastic_flux_ratio"].sel(species=sp).values
+        q = np.nanquantile(ratio, [0.025, 0.16, 0.5, 0.84, 0.975], axis=0) * smooth
+        w = e_tot**index
+        color = f"C{k}"
+        ax.fill_between(e_tot, w * q[0], w * q[4], color=color, alpha=0.12, lw=0)
+        ax.fill_between(e_tot, w * q[1], w * q[3], color=color, alpha=0.3, lw=0)
+        ax.plot(e_tot, w * q[2], "-", color=color, label=f"{sp}: stochastic median, 68/95 %")
+        ax.plot(e_tot, w * smooth, "--", color=color, label=f"{sp}: smooth")
+    for m, (label, (sp, e, f, err)) in enumerate((data or {}).items()):
+        color = "C0" if sp == "1H" else "C1"
+        marker = "osd^v<>p*h"[m % 10]
+        ax.errorbar(
+            e,
+            e**index * f,
+            yerr=e**index * err,
+            fmt=marker,
+            ms=3,
+            color=color,
+            mfc="none",
+            lw=0.8,
+            label=label,
+        )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("total energy per particle [GeV]")
+    ax.set_ylabel(f"E^{index:g} J [GeV^{index - 1:g} m^-2 s^-1 sr^-1]")
+    ax.set_title("1H and 4He with stochastic nearby sources")
+    ax.legend(fontsize=7, frameon=False, ncol=2)
+    ax.grid(alpha=0.3, which="both")
+    return fig
