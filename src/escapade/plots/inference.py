@@ -34,6 +34,8 @@ def corner_figure(res) -> Figure:
     if n == 1:  # one histogram: the MAP line by hand, room for the titles
         fig.axes[0].axvline(truths[0], color="C3")
         fig.subplots_adjust(top=0.78, bottom=0.2)
+    else:  # room for the panel titles under the figure's
+        fig.subplots_adjust(top=1.0 - 0.8 / fig.get_size_inches()[1])
     d = res.diagnostics
     fig.suptitle(
         f"{d['walkers']} walkers x {d['steps']} steps, burn-in {d['burn']}\nMAP (red): "
@@ -63,10 +65,10 @@ def predictive_figure(res, index: int) -> Figure:
     )
     draws = res.draws[index] if len(res.draws) > index else np.empty((0, x.size))
     for k, d in enumerate(draws):
-        ax.plot(x[order], (w * d)[order], color="C0", lw=0.6, alpha=0.35,
+        ax.plot(x[order], (w * d)[order], color="C0", lw=0.9, alpha=0.45,
                 label="posterior draws" if k == 0 else None)  # fmt: skip
     mp = np.asarray(res.map_model[index], dtype=float)
-    ax.plot(x[order], (w * mp)[order], color="k", lw=1.5, label="MAP")
+    ax.plot(x[order], (w * mp)[order], color="k", lw=1.0, ls="--", label="MAP")
     ax.errorbar(x, w * t.y, yerr=w * t.sigma, fmt="o", ms=3.5, color="C3", label=t.name)
     ax.set_xscale("log")
     ax.set_yscale("log")
