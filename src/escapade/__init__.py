@@ -26,6 +26,7 @@ _LAZY = {
     "ratio": "escapade.observables.local",
     "longitude_profile": "escapade.sky",
     "skymap": "escapade.sky",
+    "with_stochastic": "escapade.observables.stochastic",
 }
 
 
@@ -59,6 +60,7 @@ __all__ = [
     "scan",
     "solve",
     "validate_config",
+    "with_stochastic",
     "with_updates",
     "write_solution",
 ]
