@@ -45,6 +45,11 @@ def _replace(text: str, markers: tuple[str, str], body: str) -> str:
     return f"{head}{start}\n{body}\n{end}{tail}"
 
 
+def _load_text(summary: dict) -> str:
+    load = summary.get("load_average_1min_at_end")
+    return f", load average {load:.1f} at the end" if load is not None else ""
+
+
 def opening(results: Path) -> str:
     """The README's opening block from a reproduce output folder."""
     summary = json.loads((results / "summary.json").read_text())
@@ -61,7 +66,8 @@ def opening(results: Path) -> str:
         cells,
         "",
         f"`escapade reproduce --out results/` ({summary['settings']}; {wall / 60:.0f} min on "
-        "2 cores): D0 fitted to the letter-era B/C (HEAO-3, PAMELA, CREAM) at every tau, then "
+        f"2 cores{_load_text(summary)}): D0 fitted to the letter-era B/C (HEAO-3, PAMELA, "
+        "CREAM) at every tau, then "
         "the gamma rays (pi0 + inverse Compton + bremsstrahlung) against Fermi-LAT and the "
         "anisotropy of the best fit. The letter's claims against these numbers:",
         "",

@@ -75,20 +75,43 @@ def _verdict_row(letter: dict) -> dict | None:
     return None
 
 
+def _gas_verdicts(letter: dict) -> dict[str, bool]:
+    """Per gas model (rows with the 4FGL template): does its likelihood support the claim?"""
+    return {
+        r["gas_model"]: 0.7 <= r["best_tau"] <= 0.9 and r["delta_minus2lnl_tau0"] > 4.0
+        for r in letter.get("gamma_sensitivity", [])
+        if r["point_sources"] == "yes"
+    }
+
+
 def _gamma_claim(letter: dict) -> tuple[str, str, str] | None:
     claim = "tau = 0 fails the gamma-ray gradient; tau ~ 0.7-0.9 fits, 0.85 best"
     r = _verdict_row(letter)
     if r is not None:
         lo, hi = r["interval_68"]
-        ok = 0.7 <= r["best_tau"] <= 0.9 and r["delta_minus2lnl_tau0"] > 4.0
+        by_gas = _gas_verdicts(letter)
+        yes = [g for g, ok in by_gas.items() if ok]
+        no = [g for g, ok in by_gas.items() if not ok]
+        verdict = (
+            ("supported" if by_gas[VERDICT_GAS] else "not supported")
+            if not (yes and no)
+            else f"depends on the gas model: supported with {', '.join(yes)}; not with "
+            f"{', '.join(no)}"
+        )
+        others = "; ".join(
+            f"{x['gas_model']}: best tau = {x['best_tau']:g} ({x['interval_68'][0]:.2f}-"
+            f"{x['interval_68'][1]:.2f})"
+            for x in letter["gamma_sensitivity"]
+            if x["point_sources"] == "yes" and x["gas_model"] != VERDICT_GAS
+        )
         return (
             claim,
-            "supported" if ok else "not supported",
+            verdict,
             f"template likelihood ({VERDICT_GAS} gas, 4FGL, IC, isotropic with an IGRB prior, "
             f"systematic fraction profiled): best tau = {r['best_tau']:g}, 68 % interval "
             f"{lo:.2f}-{hi:.2f}, tau = 0 worse by {r['delta_minus2lnl_tau0']:.1f} in -2 ln L; "
-            f"profile chi2 (free normalisation and isotropic) lowest at tau = "
-            f"{r['best_tau_profile']:g}: {r['min_chi2_profile']:.0f} / 180 bins",
+            f"{others}; profile chi2 (free normalisation and isotropic, {VERDICT_GAS}) lowest "
+            f"at tau = {r['best_tau_profile']:g}: {r['min_chi2_profile']:.0f} / 180 bins",
         )
     best = letter.get("best_tau_longitude")
     if not best:

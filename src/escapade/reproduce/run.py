@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -74,6 +75,7 @@ def reproduce(outdir, fast: bool = False, modern: bool = True, client=None) -> d
     )
     wall = time.perf_counter() - t0
     summary["wall_seconds"] = wall
+    summary["load_average_1min_at_end"] = os.getloadavg()[0]  # other jobs slow the wall time
     with atomic_path(outdir / "summary.json") as tmp:
         tmp.write_text(json.dumps(summary, indent=2))
     with atomic_path(outdir / "report.md") as tmp:
