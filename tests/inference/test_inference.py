@@ -132,3 +132,17 @@ def test_walkers_on_a_local_dask_cluster_make_the_same_chain(synthetic_bc):
     there = infer(BC_CFG, workers=2, **kw)
     assert np.array_equal(here.chain.chain, there.chain.chain)
     assert np.allclose(here.draws[0], there.draws[0], rtol=1e-12)
+
+
+def test_default_priors_follow_the_scale_and_the_limits_of_the_key():
+    from escapade.fit.parameters import Parameter
+    from escapade.inference.priors import default_prior
+
+    d0 = Parameter("diffusion.d0_cm2_s", "config", 2e28, log=True, lower=0.0)
+    assert default_prior(d0) == Prior("loguniform", 2e27, 2e29)
+    delta = Parameter("diffusion.delta", "config", 0.6, lower=0.0, upper=1.5)
+    assert default_prior(delta) == Prior("uniform", 0.0, 1.5)
+    norm = Parameter("norm[B/C:AMS-02]", "norm", 1.0, lower=0.0)
+    assert default_prior(norm, 0.03) == Prior("uniform", pytest.approx(0.7), pytest.approx(1.3))
+    with pytest.raises(InferError, match=r"--free modulation.phi_gv:LO:HI \(allowed >= 0\)"):
+        default_prior(Parameter(PHI, "phi", 0.6, lower=0.0))
