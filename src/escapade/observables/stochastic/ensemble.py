@@ -21,7 +21,7 @@ the Compton-Getting dipole of the Sun's motion v relative to the cosmic-ray rest
 
 gamma = -dln J / dln E the slope of the intensity (Compton & Getting 1935, Phys. Rev. 47,
 817; Gleeson & Axford 1968, Astrophys. Space Sci. 2, 431), is added along v. The escape
-time (Gabici, Aharonian & Casanova 2009, MNRAS 396, 1629: particles of higher momentum
+time (Gabici, Aharonian & Casanova 2009, arXiv:0901.4549: particles of higher momentum
 leave the remnant earlier, t_esc a decreasing power of p) delays each burst by
 
     t_esc(R) = escape_time_kyr (R / escape_rigidity_gv)^(-escape_slope).             (4)

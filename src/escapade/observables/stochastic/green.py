@@ -5,9 +5,9 @@ coefficient D (no losses, no boundaries) gives, at time t and position x,
 
     G0(x, t) = N0 (4 pi D t)^(-3/2) exp(-|x - x0|^2 / (4 D t))              (1)
 
-(the point-source solution of dN/dt = D laplacian N; e.g. Ginzburg & Syrovatskii 1964,
-"The Origin of Cosmic Rays"; Blasi & Amato 2012, JCAP 01, 011, use the same solution for
-supernova remnants). Its gradient at the observer points towards the source,
+(the point-source solution of dN/dt = D laplacian N; Blasi & Amato 2012, arXiv:1105.4529,
+use it for the supernova remnants of the Galaxy). Its gradient at the observer points
+towards the source,
 
     grad G0 = G0 (x0 - x) / (2 D t),                                           (2)
 
