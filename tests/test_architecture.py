@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "grid",
             "species",
             "resources",
+            "parallel",
             "data",
         ),
     ),

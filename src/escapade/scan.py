@@ -38,6 +38,7 @@ import xarray as xr
 
 from ._version import __version__
 from .config import Config, ConfigError, dump_config, with_updates
+from .parallel import SchedulerConnectionError, dask_client
 
 Evaluator = Callable[[Config], xr.Dataset]
 """A per-point evaluation, run on a worker: a config in, a solution-like Dataset out."""
@@ -288,35 +289,12 @@ def _write_netcdf(ds: xr.Dataset, path: Path) -> None:
 
 @contextlib.contextmanager
 def _client(client, workers: int | None):
-    """A dask Client: the one given, one connected to an address (argument or the dask config,
-    e.g. DASK_SCHEDULER_ADDRESS), or a LocalCluster of processes with one thread each."""
-    import dask
-    from distributed import Client, LocalCluster
-
-    if client is not None and not isinstance(client, str):
-        yield client
-        return
-    address = client or dask.config.get("scheduler-address", None)
-    if address:
-        try:
-            c = Client(address)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise ScanError(
-                f"cannot connect to the dask scheduler at {address!r}: {_one_line(exc)}"
-            ) from None
-        try:
+    """:func:`escapade.parallel.dask_client`, its connection error as a :class:`ScanError`."""
+    try:
+        with dask_client(client, workers) as c:
             yield c
-        finally:
-            c.close()
-        return
-    # n_workers=None: dask's count of the usable cores (affinity and cgroup limits respected)
-    with (
-        LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
-        ) as cluster,
-        Client(cluster) as c,
-    ):
-        yield c
+    except SchedulerConnectionError as exc:
+        raise ScanError(str(exc)) from None
 
 
 def _duration(seconds: float) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 EXIT_USAGE = 2
 
 
@@ -31,3 +33,19 @@ def user_errors() -> tuple[type[Exception], ...]:
         LocalObservableError,
         SolutionConfigError,
     )
+
+
+def parsed(options, args):
+    """``options(args)`` (a command's spec and output), its ValueError as a :class:`UserError`."""
+    try:
+        return options(args)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def output_folder(output: str, example: str) -> Path:
+    """The output folder ``output``; a :class:`UserError` when it is a file."""
+    out = Path(output)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"output {str(out)!r} is a file; give a folder such as {example}")
+    return out

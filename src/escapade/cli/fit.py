@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .common import UserError
+from .common import UserError, output_folder, parsed
 from .verbosity import add_verbosity_arguments
 
 if TYPE_CHECKING:
@@ -92,47 +91,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="Gaussian prior on a free parameter (adds ((value - MEAN) / SIGMA)^2 to the chi2, "
         "one more measurement in ndof), e.g. modulation.phi_gv=0.6+-0.1; repeatable",
     )
-    p.add_argument(
-        "--fix",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="set a key for this fit (any config key, list/dict item, modulation.phi_gv, "
-        "norm[DATA]); values are TOML (0.8, [300.0], 'ferriere'); repeatable",
-    )
-    p.add_argument(
-        "--start",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="start value of a free parameter; repeatable",
-    )
-    p.add_argument(
-        "--rmin",
-        type=float,
-        default=5.0,
-        metavar="GV",
-        help="exclude data below this rigidity (default 5 GV; E/n data are converted with the "
-        "main isotope of the observable)",
-    )
-    p.add_argument(
-        "--rmax", type=float, default=None, metavar="GV", help="exclude data above this rigidity"
-    )
-    p.add_argument(
-        "--syst",
-        choices=["quadrature", "profile", "fit"],
-        default="quadrature",
-        help="systematic errors: added to the statistical ones in quadrature (default), or one "
-        "normalisation per data set, profiled or fitted",
-    )
-    p.add_argument(
-        "--phi",
-        type=float,
-        default=0.6,
-        metavar="GV",
-        help="force-field potential when modulation.phi_gv is not free (default 0.6; the start "
-        "value when it is)",
-    )
+    add_selection_arguments(p)
     p.add_argument("--minos", action="store_true", help="also run MINOS (asymmetric errors)")
     p.add_argument(
         "--method",
@@ -207,13 +166,8 @@ def cmd_fit(args) -> int:
     from ..fit.fit import FitError, fit
     from ..plots import fit_figure
 
-    try:
-        spec, output = options(args)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
-    out = Path(output)
-    if out.exists() and not out.is_dir():
-        raise UserError(f"output {str(out)!r} is a file; give a folder such as fit/")
+    spec, output = parsed(options, args)
+    out = output_folder(output, "fit/")
     cfg = load_config(args.config)
     try:
         res = fit(cfg, **spec.kwargs())  # one log line per solve (escapade.cli_logging)
@@ -226,6 +180,52 @@ def cmd_fit(args) -> int:
         print(f"escapade: the fit did not converge: {res.message}", file=sys.stderr)
         return EXIT_NOT_CONVERGED
     return 0
+
+
+def add_selection_arguments(p: argparse.ArgumentParser) -> None:
+    """What ``escapade fit`` and ``escapade infer`` share: keys set first, start values, the
+    rigidity range of the data, the systematics and phi."""
+    p.add_argument(
+        "--fix",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set a key for this fit (any config key, list/dict item, modulation.phi_gv, "
+        "norm[DATA]); values are TOML (0.8, [300.0], 'ferriere'); repeatable",
+    )
+    p.add_argument(
+        "--start",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="start value of a free parameter; repeatable",
+    )
+    p.add_argument(
+        "--rmin",
+        type=float,
+        default=5.0,
+        metavar="GV",
+        help="exclude data below this rigidity (default 5 GV; E/n data are converted with the "
+        "main isotope of the observable)",
+    )
+    p.add_argument(
+        "--rmax", type=float, default=None, metavar="GV", help="exclude data above this rigidity"
+    )
+    p.add_argument(
+        "--syst",
+        choices=["quadrature", "profile", "fit"],
+        default="quadrature",
+        help="systematic errors: added to the statistical ones in quadrature (default), or one "
+        "normalisation per data set, profiled or fitted",
+    )
+    p.add_argument(
+        "--phi",
+        type=float,
+        default=0.6,
+        metavar="GV",
+        help="force-field potential when modulation.phi_gv is not free (default 0.6; the start "
+        "value when it is)",
+    )
 
 
 def register(subparsers) -> argparse.ArgumentParser:

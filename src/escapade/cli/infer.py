@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .common import UserError
-from .fit import _key_value
+from .common import UserError, output_folder, parsed
+from .fit import _key_value, add_selection_arguments
 from .verbosity import add_verbosity_arguments
 
 if TYPE_CHECKING:
@@ -81,43 +80,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="prior of a free parameter: uniform:LO:HI, loguniform:LO:HI, gauss:MEAN:SIGMA or "
         "MEAN+-SIGMA (as 'escapade fit --prior'); repeatable",
     )
-    p.add_argument(
-        "--fix",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="set a key first (as 'escapade fit --fix'); repeatable",
-    )
-    p.add_argument(
-        "--start",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="start value of a free parameter; repeatable",
-    )
-    p.add_argument(
-        "--rmin",
-        type=float,
-        default=5.0,
-        metavar="GV",
-        help="exclude data below this rigidity (default 5 GV)",
-    )
-    p.add_argument(
-        "--rmax", type=float, default=None, metavar="GV", help="exclude data above this rigidity"
-    )
-    p.add_argument(
-        "--syst",
-        choices=["quadrature", "profile", "fit"],
-        default="quadrature",
-        help="systematic errors, as in 'escapade fit' (default quadrature)",
-    )
-    p.add_argument(
-        "--phi",
-        type=float,
-        default=0.6,
-        metavar="GV",
-        help="force-field potential when modulation.phi_gv is not free (0.6)",
-    )
+    add_selection_arguments(p)
     _sampler_arguments(p)
 
 
@@ -226,13 +189,8 @@ def cmd_infer(args) -> int:
     from ..inference import infer
     from ..plots.inference import inference_figures
 
-    try:
-        spec, output = options(args)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
-    out = Path(output)
-    if out.exists() and not out.is_dir():
-        raise UserError(f"output {str(out)!r} is a file; give a folder such as infer/")
+    spec, output = parsed(options, args)
+    out = output_folder(output, "infer/")
     if args.workers is not None and args.workers < 1:
         raise UserError(f"--workers {args.workers}: give a whole number >= 1")
     if args.workers and args.scheduler:

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..fit.likelihood import SYST_MODES
 from ..fit.problem import FitProblem
+from ..parallel import SchedulerConnectionError, dask_client
 from .chain import CHAIN_FILE, Chain, read_chain, settings_token, write_chain
 from .posterior import LogPosterior, build_problem
 from .priors import InferError, Prior, check_in_limits, default_prior, make_prior, parse_prior
@@ -92,32 +93,16 @@ def _resolve_priors(pb: FitProblem, bounds: Mapping, priors: Mapping) -> list[Pr
 @contextlib.contextmanager
 def _pool(client, workers: int | None):
     """None (a plain loop here), or an object with ``map`` on a dask client: the one given,
-    one connected to a scheduler address, or a local cluster of ``workers`` processes."""
+    one connected to a scheduler address, or a local cluster of ``workers`` processes
+    (:func:`escapade.parallel.dask_client`)."""
     if client is None and not workers:
         yield None
         return
-    from distributed import Client, LocalCluster
-
-    if client is not None and not isinstance(client, str):
-        yield _DaskPool(client)
-        return
-    if isinstance(client, str):
-        try:
-            c = Client(client)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise InferError(
-                f"client = {client!r}: cannot connect to the scheduler ({exc})"
-            ) from None
-        with c:
+    try:
+        with dask_client(client, workers, config_address=False) as c:
             yield _DaskPool(c)
-        return
-    with (
-        LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
-        ) as cluster,
-        Client(cluster) as c,
-    ):
-        yield _DaskPool(c)
+    except SchedulerConnectionError as exc:
+        raise InferError(f"client = {client!r}: {exc}") from None
 
 
 class _DaskPool:
