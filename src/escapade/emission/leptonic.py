@@ -34,7 +34,7 @@ import xarray as xr
 from ..constants import M_ELECTRON_GEV
 from ..interactions.blackbody import blackbody_eps_grid, blackbody_number_density
 from ..numerics.quadrature import log_gauss_band, log_trapezoid, power_law_interp_matrix
-from ..solution import as_solution, solution_config
+from ..solution import LEPTON_NAMES, as_solution, solution_config
 from .bremsstrahlung import bremsstrahlung_emissivity_matrix
 from .ic_anisotropic import kernel_legendre_moments
 from .inverse_compton import ic_emissivity_matrix
@@ -48,7 +48,7 @@ __all__ = [
     "lepton_density",
 ]
 
-LEPTONS = ("e-", "e+")
+LEPTONS = LEPTON_NAMES
 _WEIGHT_INDEX = 3.2
 _FOUR_PI = 4.0 * math.pi
 

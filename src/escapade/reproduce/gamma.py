@@ -88,8 +88,9 @@ def _likelihood_vars(templates: dict, ps_map: np.ndarray) -> dict:
     }
 
 
-def _gas_record(full, updates: dict, nside: int, ps_map: np.ndarray) -> xr.Dataset:
-    """The profile and the likelihood of the CR densities of ``full`` through one gas."""
+def _gas_record(full, updates: dict, nside: int, ps_map: np.ndarray):
+    """(the profile and the likelihood of the CR densities of ``full`` through one gas, the
+    data profile with its errors)."""
     from ..sky.compare import fermi_comparison, regrid
     from ..sky.templates import phase_templates, process_maps, skymap_of_processes
     from ..solution import Solution

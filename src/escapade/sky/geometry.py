@@ -16,6 +16,7 @@ import numpy as np
 from ..config import Config
 from ..galaxy.gas import AnalyticGas
 from ..galaxy.gas3d import SurveyGas3D, build_gas
+from ..galaxy.gas3d.survey import path_length_kpc as survey_path_length_kpc
 from ..solution import as_solution
 
 __all__ = ["Geometry", "Stepping", "gas_of", "geometry_of", "path_length_kpc"]
@@ -85,13 +86,6 @@ def _gas(gas_json: str, galaxy_json: str):
 
 
 def path_length_kpc(l_rad, b_rad, geom: Geometry) -> np.ndarray:
-    """Distance from the Sun to the edge of the model cylinder along (l, b)."""
-    l_rad, b_rad = np.broadcast_arrays(np.asarray(l_rad, float), np.asarray(b_rad, float))
-    cb = np.cos(b_rad)
-    sb = np.abs(np.sin(b_rad))
-    rs, rm = geom.r_sun_kpc, geom.r_max_kpc
-    root = rs * np.cos(l_rad) + np.sqrt(rm**2 - (rs * np.sin(l_rad)) ** 2)
-    with np.errstate(divide="ignore"):
-        s_r = np.where(cb > 1e-15, root / np.maximum(cb, 1e-300), np.inf)
-        s_z = np.where(sb > 1e-15, geom.h_kpc / np.maximum(sb, 1e-300), np.inf)
-    return np.minimum(s_r, s_z)
+    """Distance from the Sun to the edge of the model cylinder along (l, b) (the formula of
+    the module docstring, :func:`escapade.galaxy.gas3d.survey.path_length_kpc`)."""
+    return survey_path_length_kpc(l_rad, b_rad, geom.r_sun_kpc, geom.r_max_kpc, geom.h_kpc)

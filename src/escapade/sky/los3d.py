@@ -27,8 +27,9 @@ The gas does not depend on the CR solution, so the integral is split in two:
 Survey constraint: each row of the HI kernel is scaled so that its sum, the HI column, is
 the HI4PI column of the pixel (:attr:`SurveyGas3D.hi4pi_cm2`); the distribution along
 the sight line is the model's. The kernel lives on the survey's HEALPix grid (nside 64,
-0.92 deg, RING); maps at another nside are its NESTED children (nside > 64) or the mean of
-them (nside < 64). Axisymmetric maps (:mod:`escapade.sky.los`) use the mirror symmetry
+0.92 deg, RING); maps at another nside are brought to it by
+:func:`escapade.sky.compare.regrid` (the NESTED children repeated for nside > 64, their mean
+for nside < 64). Axisymmetric maps (:mod:`escapade.sky.los`) use the mirror symmetry
 I(l, b) = I(-l, b); these do not.
 """
 
@@ -45,13 +46,13 @@ from pathlib import Path
 import astropy.units as u
 import numpy as np
 from astropy_healpix import healpix_to_lonlat, nside_to_npix
-from astropy_healpix.core import nested_to_ring, ring_to_nested
 from scipy import sparse
 
 from .._version import __version__
 from ..constants import KPC_CM
 from ..io import atomic_path
-from .geometry import Geometry
+from .compare import regrid
+from .geometry import Geometry, path_length_kpc
 
 log = logging.getLogger(__name__)
 
@@ -170,9 +171,7 @@ def _rows_to_columns(mat: sparse.csr_matrix, columns: np.ndarray) -> sparse.csr_
 
 def _kernel_block(gas, geom, smp, r_axis, z_axis, lon, lat):
     """COO pieces (rows local to the block, columns, values per phase) of a block of pixels."""
-    from ..galaxy.gas3d.survey import path_length_kpc
-
-    s_max = path_length_kpc(lon, lat, geom.r_sun_kpc, geom.r_max_kpc, geom.h_kpc)
+    s_max = path_length_kpc(lon, lat, geom)
     s, w = _path_nodes(np.atleast_1d(s_max), smp)
     cb = np.cos(lat)[:, None]
     r = np.hypot(geom.r_sun_kpc - s * cb * np.cos(lon)[:, None], s * cb * np.sin(lon)[:, None])
@@ -293,20 +292,6 @@ def gas_kernel(gas, geom: Geometry, sampling: KernelSampling | None = None) -> G
     return kernel
 
 
-def _to_nside(values: np.ndarray, nside_from: int, nside_to: int) -> np.ndarray:
-    """A RING map (npix, ...) at another nside: NESTED children repeated, or their mean."""
-    if nside_to == nside_from:
-        return values
-    nest = values[nested_to_ring(np.arange(nside_to_npix(nside_from)), nside_from)]
-    if nside_to > nside_from:
-        f = (nside_to // nside_from) ** 2
-        nest = np.repeat(nest, f, axis=0)
-    else:
-        f = (nside_from // nside_to) ** 2
-        nest = nest.reshape((-1, f) + nest.shape[1:]).mean(axis=1)
-    return nest[ring_to_nested(np.arange(nside_to_npix(nside_to)), nside_to)]
-
-
 def kernel_maps(kernel: GasKernel, q_table: np.ndarray, nside: int) -> dict[str, np.ndarray]:
     """I_X = K_X q of every phase, (npix(nside), C) in ph cm^-2 s^-1 sr^-1.
 
@@ -319,7 +304,7 @@ def kernel_maps(kernel: GasKernel, q_table: np.ndarray, nside: int) -> dict[str,
     if nside < 1 or nside & (nside - 1):
         raise ValueError(f"nside = {nside}: allowed a power of 2")
     flat = q.reshape(-1, q.shape[2])
-    return {
-        p: _to_nside(np.asarray(m @ flat, float), kernel.nside, nside)
-        for p, m in kernel.matrices.items()
-    }
+    out = {p: np.asarray(m @ flat, float) for p, m in kernel.matrices.items()}
+    if nside == kernel.nside:
+        return out
+    return {p: np.column_stack([regrid(c, nside) for c in v.T]) for p, v in out.items()}
