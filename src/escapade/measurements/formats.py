@@ -31,6 +31,9 @@ def load_kiss(e: Entry) -> Measurement:
     ref = header_value(head, "#Ref:") or "?"
     src = header_value(head, "#Source:") or "?"
     taken = header_value(head, "# Taken from:") or ""
+    readme = e.path.parent / "README.txt"
+    if not taken and e.path.parent.name == "knee" and readme.is_file():
+        taken = f"carmeloevoli/KISS-CosmicRayDataBase at commit c582d77, see {rel_path(readme)}"
     how = "CRDB export" if src == "CRDB" else "tables transcribed from the paper"
     citation = f"{e.experiment}, {ref}; via KISS-CosmicRayDataBase ({how}); {taken}" + (
         "; CRDB: Maurin, Melot & Taillet 2014 A&A 569 A32" if src == "CRDB" else ""

@@ -23,7 +23,10 @@ Names
   they are registered under a short name when it is unambiguous (``HEAO-3``,
   ``Voyager``, ``ATIC``, ``ACE-CRIS`` for 10Be/9Be, ``CREAM-II``, ``TRACER06`` when the
   KISS table holds the short name), otherwise under the full CRDB name
-  (``C:ACE-CRIS(2009/03-2010/01)``). Full CRDB names always work as aliases, and the
+  (``C:ACE-CRIS(2009/03-2010/01)``). The knee-region tables of ``data/cr/knee/`` take the
+  experiment of their header, spaces removed (``H:LHAASO(EPOS-LHC)``,
+  ``He:KASCADE(Kuznetsov2024)``, ``H:GRAPES-3``, ``light:HAWC``; the name before the bracket
+  is an alias). Full CRDB names always work as aliases, and the
   matching of experiment names ignores case, ``-``, ``_`` and spaces (``AMS02``).
 * When one observable and experiment exists on several x axes, the plain name
   gives the axis the experiment published (rigidity for AMS-02, else kinetic
@@ -48,7 +51,7 @@ from pathlib import Path
 from .composite import pbar_over_p
 from .formats import load_crdb, load_dragon, load_kiss
 from .measurement import X_KIND_ALIASES, DataError, Measurement
-from .tables import DATA_DIR, Entry, header_lines
+from .tables import DATA_DIR, Entry, header_lines, header_value
 from .user_tables import load_csv
 
 _KIND_TAG = {"ekin_per_n": "Ekn", "rigidity": "R", "ekin": "Ek", "etot": "Etot"}
@@ -308,6 +311,27 @@ def _add_subexp_group(reg: _Registry, items: list[Entry]) -> None:
             reg.alias(e.observable, a, e.experiment)
 
 
+KNEE_DIR = DATA_DIR / "knee"
+"""Verbatim KISS tables of the knee region (their provenance in ``knee/README.txt``)."""
+
+
+def _add_knee(reg: _Registry) -> None:
+    """The knee-region tables: observable, axis and experiment from each file's header (the
+    experiment with its spaces removed, e.g. ``LHAASO(EPOS-LHC)``; the name before the
+    bracket is an alias)."""
+    for path in sorted(KNEE_DIR.glob("*.txt")):
+        if path.name == "README.txt":
+            continue
+        head = header_lines(path)
+        obs = header_value(head, "#Y Quantity:")
+        axis = header_value(head, "#X Quantity:")
+        exp = (header_value(head, "#Experiment:") or "").replace(" ", "")
+        if not obs or axis not in _KISS_AXIS or not exp:
+            raise DataError(f"{path}: a KISS table needs #Experiment, #Y and #X Quantity lines")
+        reg.add(Entry(_kiss_observable(obs), exp, _KISS_AXIS[axis], "kiss", path))
+        reg.alias(_kiss_observable(obs), exp.split("(")[0], exp)
+
+
 @lru_cache(maxsize=1)
 def _registry() -> _Registry:
     reg = _Registry()
@@ -335,6 +359,7 @@ def _registry() -> _Registry:
             warnings.warn(f"{path}: not a known measured-table format; skipped", stacklevel=2)
     _add_subexp_group(reg, dragon)
     _add_subexp_group(reg, crdb)
+    _add_knee(reg)
     if reg.taken("pbar", "AMS-02", "rigidity") and reg.taken("H", "AMS-02", "rigidity"):
         reg.add(Entry("pbar/p", "AMS-02", "rigidity", "derived"))
     reg.finish()
