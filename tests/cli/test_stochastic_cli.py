@@ -10,7 +10,7 @@ from escapade.cli import main
 from escapade.io import open_solution
 
 CATALOGUE = "name,distance_kpc,age_kyr,l_deg,b_deg\nA,0.3,50,120,5\nB,0.6,400,250,-10\n"
-"""A catalogue written by the test itself (no sourced catalogue ships; docs/stochastic.md)."""
+"""A catalogue written by the test itself (the bundled nearby_snr: test_nearby_snr_catalogue)."""
 
 
 def _toml(**stochastic) -> str:

@@ -483,7 +483,8 @@ class StochasticConfig(_Section):
         None,
         min_length=1,
         description="CSV of known sources: name, distance_kpc, age_kyr, l_deg, b_deg "
-        "(optional distance_err_kpc, age_err_kyr)",
+        "(optional distance_err_kpc, age_err_kyr), or a bundled one by name: nearby_snr "
+        "(known nearby remnants, a reference per row)",
     )
     random_population: bool = Field(
         True, description="draw random bursts in the discrete region from the source density"

@@ -11,10 +11,17 @@ flux ratio to a solution (:mod:`.result`); ``escapade run`` calls it when
 """
 
 from .green import burst_density, steady_kernel
-from .population import CATALOGUE_COLUMNS, Catalogue, SourceRegion, read_catalogue
+from .population import (
+    BUNDLED_CATALOGUES,
+    CATALOGUE_COLUMNS,
+    Catalogue,
+    SourceRegion,
+    read_catalogue,
+)
 from .result import stochastic_setup, with_stochastic
 
 __all__ = [
+    "BUNDLED_CATALOGUES",
     "CATALOGUE_COLUMNS",
     "Catalogue",
     "SourceRegion",

@@ -25,7 +25,9 @@ A catalogue is a CSV with the columns ``name, distance_kpc, age_kyr, l_deg, b_de
 optional ``distance_err_kpc, age_err_kyr`` (Gaussian 1-sigma uncertainties, drawn per
 realisation, truncated at zero). Its sources replace the random ones in their own box: with
 a random population too, random bursts closer than the farthest catalogue source and younger
-than the oldest are dropped (the catalogue is taken as complete there).
+than the oldest are dropped (the catalogue is taken as complete there). A bundled catalogue
+is named instead of a path (:data:`BUNDLED_CATALOGUES`): ``nearby_snr``, the known nearby
+remnants, each number read from the source its row names (``escapade/data/stochastic``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import csv
 import math
 from dataclasses import dataclass
 from functools import cached_property
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +47,8 @@ from ...galaxy.sources import RADIAL_PROFILES, SourceDistribution, VerticalProfi
 CATALOGUE_COLUMNS = ("name", "distance_kpc", "age_kyr", "l_deg", "b_deg")
 """The columns every catalogue has (the issue's contract)."""
 OPTIONAL_COLUMNS = ("distance_err_kpc", "age_err_kyr")
+BUNDLED_CATALOGUES = ("nearby_snr",)
+"""Catalogues shipped in ``escapade/data/stochastic``, named by ``[stochastic] catalogue``."""
 
 
 @dataclass(frozen=True)
@@ -75,9 +80,24 @@ def _number(row: dict, col: str, line: int, key: str, path: str) -> float:
     return value
 
 
+def catalogue_file(value: str | Path, key: str = "stochastic.catalogue") -> Path:
+    """The file of a catalogue: an existing path as given, else a bundled name's CSV."""
+    path = Path(value)
+    if path.exists():
+        return path
+    if str(value) in BUNDLED_CATALOGUES:
+        return Path(str(resources.files("escapade.data.stochastic").joinpath(f"{value}.csv")))
+    raise ConfigError(
+        f"{key} = {str(value)!r} cannot be read: no such file, and not a bundled catalogue "
+        f"(bundled: {', '.join(BUNDLED_CATALOGUES)})"
+    )
+
+
 def read_catalogue(path: str | Path, key: str = "stochastic.catalogue") -> Catalogue:
-    """Read and check a catalogue CSV; every problem is a one-line :class:`ConfigError`."""
+    """Read and check a catalogue CSV, a path or a bundled name (:func:`catalogue_file`);
+    every problem is a one-line :class:`ConfigError`."""
     p = str(path)
+    path = catalogue_file(path, key)
     try:
         with open(path, newline="", encoding="utf-8") as fh:
             rows = list(csv.DictReader(line for line in fh if not line.lstrip().startswith("#")))
