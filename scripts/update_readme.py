@@ -33,6 +33,7 @@ FIGURES = (
     ("bc", "B/C with the letter-era and AMS-02 fits"),
     ("tau_likelihood_gas_models", "-2 ln L of the Fermi-LAT counts vs tau for each gas model"),
     ("fig2_gas_models", "longitude profile at tau = 0.85 through each gas model"),
+    ("knee_spectra", "p, He and p + He with the stochastic nearby sources vs the knee data"),
 )
 
 
@@ -75,7 +76,9 @@ def opening(results: Path) -> str:
         "|---|---|---|",
         *(
             f"| {claim} | {numbers} | {verdict} |"
-            for claim, verdict, numbers in claims(summary["letter"], summary.get("modern"))
+            for claim, verdict, numbers in claims(
+                summary["letter"], summary.get("modern"), summary.get("stochastic")
+            )
         ),
         "",
         *letter_table(summary["letter"]),

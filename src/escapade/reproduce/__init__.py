@@ -18,7 +18,9 @@ core) the worker
    an isotropic constant is fitted, see :func:`escapade.sky.compare.fermi_comparison`).
 
 Then the same for AMS-02 B/C with delta free and a high-rigidity break of D (the
-modern data). Writes
+modern data), and the stochastic nearby sources at tau = 0 and 0.85 with the letter-era D0
+(:mod:`escapade.reproduce.stochastic`: Figure 3's bands to 1 PeV, the p, He and light spectra
+against the knee-region data, P(A < 1e-3) and the DAMPE-sized bumps). Writes
 ``figures/*.png`` and ``*.pdf``, ``summary.json`` and ``report.md``, which states for
 each of the letter's claims whether these numbers support it.
 """

@@ -10,6 +10,7 @@ import xarray as xr
 from ..numerics.interpolation import interp_positive_log
 from .gamma_report import gamma_sensitivity, sensitivity_table
 from .settings import ANISO_TEV, VERDICT_GAS, Settings
+from .stochastic import stochastic_claim, stochastic_table
 
 
 def summarise(scan_ds: xr.Dataset) -> dict:
@@ -124,7 +125,9 @@ def _gamma_claim(letter: dict) -> tuple[str, str, str] | None:
     )
 
 
-def claims(letter: dict, modern: dict | None) -> list[tuple[str, str, str]]:
+def claims(
+    letter: dict, modern: dict | None, stochastic: dict | None = None
+) -> list[tuple[str, str, str]]:
     rows = []
     ok = {float(k): v for k, v in letter.items() if isinstance(v, dict) and "chi2_bc" in v}
     if ok:
@@ -170,6 +173,9 @@ def claims(letter: dict, modern: dict | None) -> list[tuple[str, str, str]]:
         gamma = _gamma_claim(letter)
         if gamma is not None:
             rows.append(gamma)
+        nearby = stochastic_claim(stochastic) if stochastic else None
+        if nearby is not None:
+            rows.append(nearby)
     if modern:
         okm = {float(k): v for k, v in modern.items() if isinstance(v, dict) and "chi2_bc" in v}
         if 0.85 in okm:
@@ -239,7 +245,9 @@ def report_markdown(
         "| claim | verdict | our numbers |",
         "|---|---|---|",
     ]
-    for claim, verdict, numbers in claims(summary["letter"], summary.get("modern")):
+    for claim, verdict, numbers in claims(
+        summary["letter"], summary.get("modern"), summary.get("stochastic")
+    ):
         lines.append(f"| {claim} | {verdict} | {numbers} |")
     lines += ["", "## Per tau (letter-era B/C: HEAO-3, PAMELA, CREAM; delta = 0.6)", ""]
     lines += letter_table(summary["letter"])
@@ -274,6 +282,9 @@ def report_markdown(
             "",
         ]
         lines += sensitivity_table(summary["letter"]["gamma_sensitivity"])
+    if summary.get("stochastic"):
+        lines += ["", "## Stochastic nearby sources (Figure 3's bands, knee_spectra)", ""]
+        lines += stochastic_table(summary["stochastic"])
     lines += ["", "## Figures", ""]
     lines += [f"![{p.stem}](figures/{p.name})" for p in figs if p.suffix == ".png"]
     lines += [
@@ -287,7 +298,8 @@ def report_markdown(
         "et al. 2008 cube with one X_CO, fitted as one normalisation (docs/gamma.md); the "
         "anisotropy A_R(p) is the letter's eq. 2, the radial dipole of the protons "
         "3 D |dN/dR| / (c N) at the Sun (its Figure 3), the diffusive dipole of the smooth "
-        "model (no nearby sources, no Compton-Getting term); the total dipole of all nucleons "
+        "model (no Compton-Getting term; the nearby sources are the bands of Figure 3 and their "
+        "section above); the total dipole of all nucleons "
         "(radial and vertical) is in summary.json as anisotropy_all_nuclei_*.",
     ]
     return "\n".join(lines) + "\n"

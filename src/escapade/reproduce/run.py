@@ -13,6 +13,7 @@ import xarray as xr
 from .evaluate import run_era
 from .report import report_markdown, summarise
 from .settings import FAST, FULL, LETTER_DATA, TAUS
+from .stochastic import fitted_d0, run_stochastic, summarise_stochastic
 
 log = logging.getLogger("escapade.reproduce")
 
@@ -23,14 +24,21 @@ RATIO_FIGURES = (
 """(file name, variable, x coordinate, data sets, x label) of the ratio figures."""
 
 
-def write_figures(letter: xr.Dataset, modern: xr.Dataset | None, outdir: Path) -> list[Path]:
-    """The letter's Figures 1-3, B/C and pbar/p as PNG and PDF in ``outdir/figures``;
+def write_figures(
+    letter: xr.Dataset,
+    modern: xr.Dataset | None,
+    outdir: Path,
+    stochastic: xr.Dataset | None = None,
+) -> list[Path]:
+    """The letter's Figures 1-3, B/C and pbar/p as PNG and PDF in ``outdir/figures`` (with
+    ``stochastic``: Figure 3 with the nearby sources' bands and the knee-region spectra);
     returns the PNG paths."""
     from ..plots import save
     from ..plots.reproduce import (
         anisotropy_figure,
         emissivity_profiles_figure,
         gas_profiles_figure,
+        knee_spectra_figure,
         longitude_profiles_figure,
         ratio_figure,
         tau_likelihood_figure,
@@ -41,8 +49,10 @@ def write_figures(letter: xr.Dataset, modern: xr.Dataset | None, outdir: Path) -
     figures = {
         "fig1_emissivity": emissivity_profiles_figure(letter),
         "fig2_longitude_profile": longitude_profiles_figure(letter),
-        "fig3_anisotropy": anisotropy_figure(letter),
+        "fig3_anisotropy": anisotropy_figure(letter, stochastic),
     }
+    if stochastic is not None and stochastic.attrs.get("points_ok", 0):
+        figures["knee_spectra"] = knee_spectra_figure(stochastic)
     if "gas_minus2lnl" in letter:
         figures["tau_likelihood_gas_models"] = tau_likelihood_figure(letter)
         if 0.85 in letter["diffusion.tau"].values:
@@ -66,10 +76,13 @@ def reproduce(outdir, fast: bool = False, modern: bool = True, client=None) -> d
     outdir.mkdir(parents=True, exist_ok=True)
     letter = run_era(settings, "letter", TAUS, outdir, client)
     mod = run_era(settings, "modern", (0.0, 0.85), outdir, client) if modern else None
+    stoch = run_stochastic(settings, fitted_d0(letter), outdir, client)
     summary = {"settings": settings.label, "letter": summarise(letter)}
     if mod is not None:
         summary["modern"] = summarise(mod)
-    figs = write_figures(letter, mod, outdir)
+    if stoch is not None:
+        summary["stochastic"] = summarise_stochastic(stoch, settings)
+    figs = write_figures(letter, mod, outdir, stoch)
     log.info(
         "figures written: %d (PNG and PDF) in %s", len({f.stem for f in figs}), outdir / "figures"
     )

@@ -33,6 +33,10 @@ class Settings:
     label: str
     fit_nr: int | None = None  # spatial grid of the fit's solves (None: nr, nz)
     fit_nz: int | None = None
+    # the stochastic nearby sources (reproduce.stochastic): nr, nz, n_ekin of the 1H + 4He
+    # solve from 10 GeV/n to 1 PeV/n, and the number of realisations
+    stochastic_grid: tuple[int, int, int] = (41, 81, 41)
+    stochastic_realisations: int = 10000
 
 
 # The fit's solves use half the spatial resolution: D0 moves by 0.05 % between 41 x 81 and
@@ -48,7 +52,16 @@ FULL = Settings(
     fit_nr=41,
     fit_nz=81,
 )
-FAST = Settings(31, 61, 24, 8, 32, "31 x 61 x 24, Z <= 8, nside 32 (quick look)")
+FAST = Settings(
+    31,
+    61,
+    24,
+    8,
+    32,
+    "31 x 61 x 24, Z <= 8, nside 32 (quick look)",
+    stochastic_grid=(31, 61, 21),
+    stochastic_realisations=1000,
+)
 
 
 def base_config(settings: Settings) -> Config:
