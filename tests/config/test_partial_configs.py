@@ -77,6 +77,8 @@ DEFAULT_MAY_CONSTRAIN: dict[str, set[str]] = {
     "stochastic.catalogue": {"stochastic.enabled", "stochastic.random_population"},
     "stochastic.enabled": {"stochastic.random_population"},
     "stochastic.random_population": {"stochastic.enabled"},
+    # spiral-arm sources need the 3D engine (the message says to set geometry = '3d')
+    "transport.geometry": {"source.arms"},
 }
 NEVER_WITH = {"species.propagate": {"species.z_max"}}
 """A z_max run ignores the propagate default, so an error may not name it."""
@@ -127,6 +129,7 @@ def _kind(key: str) -> tuple[str, tuple]:
 
 NONE_BASE = {"diffusion.break_rigidity_gv": 300.0, "source.r_cut_kpc": 15.0, "species.z_max": 6}
 NONE_BASE["stochastic.seed"] = 42  # the default seed 0 has no multiples to draw from
+NONE_BASE["field.pitch_angle_deg"] = 10.0  # None: the field model's own pitch
 """A typical value for the keys whose default is None (off), or is 0."""
 
 
@@ -202,8 +205,11 @@ STRUCTURED_ALONE: dict[str, Any] = {
     "leptons.electron_break_rigidities_gv": [8.0],
     "leptons.electron_break_indices": [2.6],
     "stochastic.catalogue": "nearby_sources.csv",
+    "grid.nxy": 103,  # odd: a node on the axis
+    "field.pitch_angle_deg": 15.0,
 }
 CONFLICT_ALONE = {"source.break_rigidities_gv", "source.break_indices"} | SURVEY3D_ONLY
+CONFLICT_ALONE |= {"source.arms"}  # needs transport.geometry = '3d'
 """Keys whose non-default value, written alone, rightly fails on the partner list."""
 
 
@@ -222,6 +228,10 @@ def _random_structured(key: str, rng: np.random.Generator, values: dict[str, Any
         return _nuclei(rng, POOL, most=5)
     if key == "stochastic.catalogue":
         return "nearby_sources.csv"  # read only by `escapade run`, not by the schema
+    if key == "grid.nxy":
+        return 2 * int(rng.integers(4, 100)) + 1  # odd, >= 9
+    if key == "field.pitch_angle_deg":
+        return float(rng.uniform(0.5, 80.0))  # the validator's range (0 only for log_spiral)
     if key in ("species.abundances", "source.index_overrides"):
         names = _nuclei(rng, _propagated(values) if agree else POOL)
         if key == "source.index_overrides":

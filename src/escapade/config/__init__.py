@@ -6,12 +6,13 @@ resolved configuration back as TOML (stored in every output file). Invalid input
 :class:`ConfigError` with one line per problem naming the key, the value given and what is
 allowed.
 
-:mod:`~escapade.config.sections` holds one model per TOML table,
+:mod:`~escapade.config.sections` holds one model per TOML table (the 3D engine's own in
+:mod:`~escapade.config.sections3d`),
 :mod:`~escapade.config.schema` the whole :class:`Config` and its reading and writing,
 :mod:`~escapade.config.abundance_presets` the shipped source-abundance presets.
 """
 
-from . import sections
+from . import sections, sections3d
 from .errors import ConfigError
 from .schema import (
     Config,
@@ -23,6 +24,7 @@ from .schema import (
     with_updates,
 )
 from .sections import *  # noqa: F403  (the section models, listed in sections.__all__)
+from .sections3d import *  # noqa: F403  (the 3D engine's sections, sections3d.__all__)
 
 __all__ = [
     "Config",
@@ -34,4 +36,5 @@ __all__ = [
     "validate_config",
     "with_updates",
     *sections.__all__,
+    *sections3d.__all__,
 ]

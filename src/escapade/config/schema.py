@@ -35,6 +35,7 @@ from .sections import (
     SpeciesConfig,
     StochasticConfig,
 )
+from .sections3d import PARALLEL_RATIO_MAX_3D, FieldConfig, TransportConfig
 
 
 class Config(BaseModel):
@@ -55,6 +56,30 @@ class Config(BaseModel):
     convection: ConvectionConfig = Field(default_factory=ConvectionConfig)
     solver: SolverConfig = Field(default_factory=SolverConfig)
     stochastic: StochasticConfig = Field(default_factory=StochasticConfig)
+    transport: TransportConfig = Field(default_factory=TransportConfig)
+    field: FieldConfig = Field(default_factory=FieldConfig)
+
+    @model_validator(mode="after")
+    def _geometry_checks(self):
+        """What only one engine can do: spiral arms need 3D; the 3D tensor needs D_par >= D_perp
+        at the reference rigidity and a ratio the anisotropic scheme resolves."""
+        src, d = self.source, self.diffusion
+        if self.transport.geometry == "2d":
+            if src.arms != "none":
+                raise ValueError(
+                    f"source.{src._shown('arms')} needs transport.geometry = '3d' (got "
+                    f"transport.{self.transport._shown('geometry')}; the 2D engine is "
+                    "axisymmetric): set arms = 'none' or geometry = '3d'"
+                )
+            return self
+        ratio = d.parallel_ratio
+        if ratio != 0.0 and not 1.0 <= ratio <= PARALLEL_RATIO_MAX_3D:
+            raise ValueError(
+                f"diffusion.{d._shown('parallel_ratio')} with transport.geometry = '3d': must be "
+                f"0 (isotropic tensor, D_par = D_perp) or in [1, {PARALLEL_RATIO_MAX_3D:g}] "
+                "(D_par / D_perp at the Sun at the reference rigidity)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _cross_checks(self):

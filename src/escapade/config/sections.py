@@ -91,11 +91,19 @@ class GridConfig(_Section):
 
     nr: int = Field(81, ge=9, le=4001, description="nodes in R from the axis to R_max")
     nz: int = Field(161, ge=9, le=8001, description="nodes in z from -H to +H")
+    nxy: int = Field(101, ge=9, le=2001, description="3D: nodes in x and y, -R_max..R_max (odd)")
     n_ekin: int = Field(64, ge=4, le=2000, description="energies (log-spaced)")
     ekin_min_gev_per_n: float = Field(0.1, gt=1e-4, description="lowest kinetic energy per nucleon")
     ekin_max_gev_per_n: float = Field(
         1.0e5, lt=1e9, description="highest kinetic energy per nucleon"
     )
+
+    @field_validator("nxy")
+    @classmethod
+    def _odd(cls, v: int) -> int:
+        if v % 2 == 0:
+            raise ValueError("must be odd (>= 9): the 3D grid has a node on the axis x = y = 0")
+        return v
 
     @model_validator(mode="after")
     def _energy_order(self):
@@ -123,7 +131,15 @@ class DiffusionConfig(_Section):
         1.0, ge=0.0, description="D_par/D_perp at the Sun at R0; 0 removes the parallel branch"
     )
     parallel_delta: float = Field(1.0 / 3.0, ge=0.0, le=1.5, description="rigidity slope of D_par")
+    parallel_floor: Literal["d_perp", "none"] = Field(
+        "d_perp",
+        description="3D engine: 'd_perp' keeps D_par >= D_perp (De Marco, Blasi & Stanev 2007, "
+        "JCAP 0706, 027: D_perp < D_par), 'none' the literal power laws",
+    )
     q_floor: float = Field(1e-2, gt=0.0, le=1.0, description="floor of Q(R)/Q(R_sun)")
+    q_smoothing_kpc: float = Field(
+        1.0, ge=0.0, le=10.0, description="3D: Gaussian smoothing of Q's arms in D ~ Q^tau"
+    )
     break_rigidity_gv: float | None = Field(
         None,
         gt=0,
@@ -151,6 +167,17 @@ class SourceConfig(_Section):
     radial: str = Field("lorimer", description="radial profile: " + ", ".join(RADIAL_PROFILES))
     r_cut_kpc: float | None = Field(None, gt=0, description="no sources beyond this radius")
     vertical: Literal["exponential", "slab"] = "exponential"
+    arms: Literal["none", "faucher_giguere_kaspi2006"] = Field(
+        "none",
+        description="3D engine: spiral-arm modulation of the sources, azimuthal average 1: "
+        "'none' (axisymmetric, as 2D) or 'faucher_giguere_kaspi2006' (ApJ 643, 332, four arms)",
+    )
+    arm_width_fraction: float = Field(
+        0.07, gt=0.0, le=1.0, description="arm width along the circle / R (FGK06: 0.07)"
+    )
+    arm_fraction: float = Field(
+        1.0, ge=0.0, le=1.0, description="fraction of the sources in the arms (FGK06: all)"
+    )
     vertical_scale_kpc: float = Field(
         0.2, gt=0, lt=100, description="scale height / half-thickness"
     )

@@ -11,7 +11,7 @@ import copy
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -25,7 +25,6 @@ from ..galaxy.gas3d import build_gas
 from ..galaxy.sources import (
     RADIAL_PROFILES,
     InjectionSpectrum,
-    RadialProfile,
     SourceDistribution,
     VerticalProfile,
 )
@@ -35,7 +34,7 @@ from ..numerics.interpolation import interp_positive_log
 from ..resources import check_memory
 from ..species import Nuclide, nuclide, sort_heaviest_first
 from ..transport.convection import Convection
-from ..transport.diffusion import SourceCorrelatedDiffusion, UniformDiffusion
+from ..transport.diffusion import build_diffusion
 from ..transport.losses import NuclearLosses
 from ..transport.operator import FaceGeometry
 from ..transport.reacceleration import Reacceleration
@@ -69,23 +68,6 @@ def resolve_abundances(cfg: Config, species: list[str]) -> dict[str, float]:
     for name, val in explicit.items():
         out[name] = float(val)
     return out
-
-
-def build_diffusion(cfg: Config, profile: RadialProfile):
-    """The diffusion model object named by ``[diffusion] model``."""
-    d = cfg.diffusion
-    cls = UniformDiffusion if d.model == "uniform" else SourceCorrelatedDiffusion
-    # the [diffusion] keys are the dataclass's own parameter names
-    keys = {f.name for f in fields(cls)} & set(type(d).model_fields)
-    common = {k: getattr(d, k) for k in keys}
-    if cls is UniformDiffusion:
-        return UniformDiffusion(**common)
-    return SourceCorrelatedDiffusion(
-        **common,
-        halo_height_kpc=cfg.galaxy.halo_height_kpc,
-        sun_r_kpc=cfg.galaxy.sun_r_kpc,
-        profile=profile,
-    )
 
 
 @dataclass

@@ -22,10 +22,11 @@ Delta ~ 0.1-0.2, s ~ 0.04-0.1); without a break b = 1.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
+from ..config import Config
 from ..galaxy.sources import RadialProfile
 
 
@@ -66,6 +67,10 @@ class UniformDiffusion:
         if np.isinf(self.z_scale_kpc):
             return np.ones_like(np.asarray(z_kpc, dtype=float))
         return np.exp(np.abs(z_kpc) / self.z_scale_kpc)
+
+    def vertical_and_velocity(self, z_kpc, beta) -> np.ndarray:
+        """exp(|z| / z_t) beta^eta: the factors D_perp and D_par share."""
+        return self._vertical(z_kpc) * np.asarray(beta, dtype=float) ** self.eta
 
     def coefficient(self, r_kpc, z_kpc, rigidity_gv, beta):
         r = np.asarray(r_kpc, dtype=float)
@@ -111,21 +116,45 @@ class SourceCorrelatedDiffusion(UniformDiffusion):
 
     def perpendicular(self, r_kpc, rigidity_gv) -> np.ndarray:
         """D_perp (cm^2/s) in the plane, without the beta^eta factor."""
-        x = np.asarray(rigidity_gv) / self.reference_rigidity_gv
-        return self.d0_cm2_s * self.q(r_kpc) ** self.tau * x**self.delta * self._break(rigidity_gv)
+        return self.perpendicular_from_q(self.profile.shape(r_kpc), rigidity_gv)
 
     def parallel(self, r_kpc, rigidity_gv) -> np.ndarray:
         """D_par (cm^2/s) in the plane, without the beta^eta factor."""
+        return self.parallel_from_q(self.profile.shape(r_kpc), rigidity_gv)
+
+    def perpendicular_from_q(self, q_rel, rigidity_gv) -> np.ndarray:
+        """D_perp (cm^2/s) for a source density ``q_rel`` = Q / Q_sun (floored here at
+        ``q_floor``), without beta^eta and exp(|z|/z_t): the 3D engine's entry point."""
         x = np.asarray(rigidity_gv) / self.reference_rigidity_gv
-        return (
-            self.parallel_ratio
-            * self.d0_cm2_s
-            * self.q(r_kpc) ** (-self.tau)
-            * x**self.parallel_delta
-        )
+        q = np.maximum(q_rel, self.q_floor)
+        return self.d0_cm2_s * q**self.tau * x**self.delta * self._break(rigidity_gv)
+
+    def parallel_from_q(self, q_rel, rigidity_gv) -> np.ndarray:
+        """D_par (cm^2/s) for ``q_rel`` = Q / Q_sun (floored at ``q_floor``), without
+        beta^eta and exp(|z|/z_t)."""
+        x = np.asarray(rigidity_gv) / self.reference_rigidity_gv
+        q = np.maximum(q_rel, self.q_floor)
+        return self.parallel_ratio * self.d0_cm2_s * q ** (-self.tau) * x**self.parallel_delta
 
     def coefficient(self, r_kpc, z_kpc, rigidity_gv, beta):
         d_eff = self.perpendicular(r_kpc, rigidity_gv)
         if self.parallel_ratio > 0.0:
             d_eff = np.maximum(d_eff, self.parallel_weight * self.parallel(r_kpc, rigidity_gv))
         return d_eff * np.asarray(beta) ** self.eta * self._vertical(z_kpc)
+
+
+def build_diffusion(cfg: Config, profile: RadialProfile) -> UniformDiffusion:
+    """The diffusion model object named by ``[diffusion] model`` (2D engine and 3D engine)."""
+    d = cfg.diffusion
+    cls = UniformDiffusion if d.model == "uniform" else SourceCorrelatedDiffusion
+    # the [diffusion] keys are the dataclass's own parameter names
+    keys = {f.name for f in fields(cls)} & set(type(d).model_fields)
+    common = {k: getattr(d, k) for k in keys}
+    if cls is UniformDiffusion:
+        return UniformDiffusion(**common)
+    return SourceCorrelatedDiffusion(
+        **common,
+        halo_height_kpc=cfg.galaxy.halo_height_kpc,
+        sun_r_kpc=cfg.galaxy.sun_r_kpc,
+        profile=profile,
+    )
