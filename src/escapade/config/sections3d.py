@@ -67,7 +67,8 @@ class FieldConfig(_Section):
         "log_spiral", "pshirkov2011_ass", "pshirkov2011_bss", "jansson_farrar2012_disc"
     ] = Field(
         "log_spiral",
-        description="regular field: 'log_spiral' (b = cos p phi + sin p R, pitch_angle_deg), "
+        description="regular field: 'log_spiral' (b = -(cos p phi_hat + sin p R_hat), "
+        "clockwise, pitch p = pitch_angle_deg), "
         "'pshirkov2011_ass' / 'pshirkov2011_bss' (Pshirkov et al. 2011, ApJ 738, 192, Table 3: "
         "disc + antisymmetric halo), 'jansson_farrar2012_disc' (Jansson & Farrar 2012, ApJ 757, "
         "14, Table 1: the disc's eight spiral regions, molecular ring and toroidal halo)",
