@@ -6,6 +6,7 @@ from __future__ import annotations
 import tomllib
 
 import pytest
+import xarray as xr
 
 from escapade.config import (
     ConfigError,
@@ -14,6 +15,7 @@ from escapade.config import (
     validate_config,
     with_updates,
 )
+from escapade.solution import solution_config
 
 THREE_D = {
     "transport": {"geometry": "3d"},
@@ -107,3 +109,9 @@ def test_bad_3d_input_one_line_naming_key_value_and_rule(data, fragments):
 def test_ratio_zero_is_the_isotropic_tensor_in_3d():
     cfg = validate_config({"transport": {"geometry": "3d"}, "diffusion": {"parallel_ratio": 0}})
     assert cfg.diffusion.parallel_ratio == 0.0
+
+
+def test_a_3d_config_stored_in_a_solution_comes_back():
+    cfg = validate_config(THREE_D)
+    ds = xr.Dataset(attrs={"config_toml": dump_config(cfg)})
+    assert solution_config(ds) == cfg
