@@ -84,8 +84,10 @@ def test_arms_raise_d_perp_and_lower_d_par_where_sources_are():
         source={"arms": "faucher_giguere_kaspi2006", "arm_fraction": 0.5},
     )
     x, y, z = mesh(nxy=81, nz=5)
-    d_perp, d_par = diffusion_fields(cfg, x, y, z, 3.0, 1.0)
-    q = source_turbulence_q(cfg, x, y)[..., 0]
+    q3 = source_turbulence_q(cfg, x, y)
+    d_perp, d_par = diffusion_fields(cfg, x, y, z, 3.0, 1.0, q=q3)
+    assert np.array_equal(d_perp, diffusion_fields(cfg, x, y, z, 3.0, 1.0)[0])
+    q = q3[..., 0]
     plane = d_perp[:, :, 2]
     ring = np.abs(np.hypot(x[:, :, 0], y[:, :, 0]) - 8.5) < 0.5
     hi, lo = ring & (q > np.median(q[ring])), ring & (q < np.median(q[ring]))

@@ -95,14 +95,16 @@ def diffusion_model_3d(cfg: Config) -> SourceCorrelatedDiffusion:
     return build_diffusion(cfg, source_distribution(cfg).radial)
 
 
-def diffusion_fields(cfg: Config, x, y, z, rigidity_gv: float, beta: float):
+def diffusion_fields(cfg: Config, x, y, z, rigidity_gv: float, beta: float, q=None):
     """(D_perp, D_par) in cm^2/s on the nodes, each of the shape of ``x`` (nx, ny, nz).
 
     ``x, y, z``: node coordinates in kpc from a 3D grid's ``mesh()`` (indexing "ij", evenly
     spaced); ``rigidity_gv`` and ``beta`` of one energy. The Sun is at x = R_sun, y = 0.
+    ``q``: :func:`source_turbulence_q` of these nodes, computed once for every energy
+    (None: computed here).
     """
     model = diffusion_model_3d(cfg)
-    q = source_turbulence_q(cfg, x, y)
+    q = source_turbulence_q(cfg, x, y) if q is None else q
     common = model.vertical_and_velocity(np.asarray(z, dtype=float), beta)
     d_perp = model.perpendicular_from_q(q, rigidity_gv) * common
     d = cfg.diffusion
