@@ -91,3 +91,9 @@ def test_arms_are_trailing():
     # r grows with the counterclockwise angle: against the clockwise rotation
     r = np.array([6.0, 7.0])
     assert np.all(np.diff(FAUCHER_GIGUERE_KASPI_2006.phi(r), axis=1) > 0.0)
+
+
+def test_on_the_axis_the_modulation_is_its_average():
+    cfg = config(**FGK, radial="uniform")
+    assert arm_modulation(cfg.source, 0.0, 0.0) == 1.0
+    assert source_density_3d(cfg, 0.0, 0.0, 0.0) == pytest.approx(1.0)

@@ -102,8 +102,19 @@ def test_jansson_farrar_sun_region_and_flux_condition():
     for j, rj in enumerate(jf.r_arms_kpc[:-1]):
         inner, outer = jf.region(rj - 1e-6, 0.0), jf.region(rj + 1e-6, 0.0)
         assert (inner, outer) == (j, j + 1)
+    disc = FieldConfig(model="jansson_farrar2012_disc", halo=False)
+    assert longitude_deg(field_direction(disc, 8.5, 0.0, 0.0)) == pytest.approx(78.5, abs=1e-9)
     b_sun = field_direction(FieldConfig(model="jansson_farrar2012_disc"), 8.5, 0.0, 0.0)
-    assert longitude_deg(b_sun) == pytest.approx(90.0 - 11.5, abs=1e-9)
+    assert longitude_deg(b_sun) == pytest.approx(78.5, abs=0.2)  # the halo's mean at z = 0
+
+
+@pytest.mark.parametrize("model", ["pshirkov2011_bss", "jansson_farrar2012_disc"])
+def test_halo_in_the_plane_is_the_mean_of_its_two_sides(model):
+    cfg = FieldConfig(model=model)
+    disc = FieldConfig(model=model, halo=False)
+    x, y = 6.0, 5.0
+    halo = [field_vector(cfg, x, y, z) - field_vector(disc, x, y, z) for z in (-1e-9, 0.0, 1e-9)]
+    assert np.allclose(halo[1], 0.5 * (halo[0] + halo[2]), rtol=1e-6, atol=1e-12)
 
 
 def divergence_over_b(cfg, x, y, z, h=1e-4) -> float:

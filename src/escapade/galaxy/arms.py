@@ -76,6 +76,8 @@ FAUCHER_GIGUERE_KASPI_2006 = LogSpiralArms(
 """Faucher-Giguere & Kaspi 2006 (ApJ 643, 332) Table 2 (module docstring)."""
 
 ARM_LOCI = {"faucher_giguere_kaspi2006": FAUCHER_GIGUERE_KASPI_2006}
+AXIS_KPC = 1e-9
+"""Points closer than this to the axis get A = 1 (the azimuthal average of a single point)."""
 
 
 def arm_modulation(cfg_source, x, y) -> np.ndarray:
@@ -94,7 +96,8 @@ def arm_modulation(cfg_source, x, y) -> np.ndarray:
     kappa = 1.0 / cfg_source.arm_width_fraction**2
     each = np.exp(kappa * (np.cos(phi[None] - arms.phi(r)) - 1.0)) / i0e(kappa)
     f = cfg_source.arm_fraction
-    return (1.0 - f) + f * each.mean(axis=0)
+    out = (1.0 - f) + f * each.mean(axis=0)
+    return np.where(r > AXIS_KPC, out, 1.0)  # on the axis the average is the value: 1
 
 
 def source_distribution(cfg, vertical: bool = True) -> SourceDistribution:

@@ -10,9 +10,10 @@ Milky Way's arms: a field line moves outward as it is followed counterclockwise,
 the rotation (the arm loci of Faucher-Giguere & Kaspi 2006, ApJ 643, 332, and the spiral
 regions of Jansson & Farrar 2012, ApJ 757, 14, both have r growing with the counterclockwise
 angle). Orientation: the local field points clockwise, towards l = 90 deg - p at the Sun (the
-published models below fix it so; Pshirkov et al. 2011's field "points to l = 90 deg + p" with
-their p = -5 deg). Only the direction b = B / |B| enters the diffusion tensor, and only up to
-its sign (D_ij contains b_i b_j).
+published models below fix it so; with Pshirkov et al. 2011's p = -5 deg the local field points
+to l = 90 deg + p = 85 deg, the convention of Tinyakov & Tkachev 2002, Astropart. Phys. 18,
+165, on which their model builds). Only the direction b = B / |B| enters the diffusion tensor,
+and only up to its sign (D_ij contains b_i b_j).
 
 Models (``[field] model``, :data:`FIELD_MODELS`):
 
@@ -21,7 +22,7 @@ Models (``[field] model``, :data:`FIELD_MODELS`):
 - ``pshirkov2011_ass`` / ``pshirkov2011_bss``: the axisymmetric / bisymmetric spiral disc of
   Pshirkov, Tinyakov, Kronberg & Newton-McGee 2011 (ApJ 738, 192, eqs. 3-5 and Table 3) plus
   their antisymmetric toroidal halo (:class:`Pshirkov2011`).
-- ``jansson_farrar2012_disc``: the disc of Jansson & Farrar 2012 (ApJ 757, 14, eqs. 2-5 and
+- ``jansson_farrar2012_disc``: the disc of Jansson & Farrar 2012 (ApJ 757, 14, Sec. 5.1, eq. 5,
   Table 1): a molecular ring and eight logarithmic-spiral regions, plus their toroidal halo
   (:class:`JanssonFarrar2012Disc`; the out-of-plane "X" field is not included).
 
@@ -78,7 +79,8 @@ class Pshirkov2011:
         B_phi^H = +-B0^H / (1 + ((|z| - z0^H) / z1^H)^2) (r / R0^H) exp(1 - r / R0^H),
 
     z1^H = ``z1_inner_kpc`` for |z| < z0^H, else ``z1_outer_kpc``; counterclockwise in the
-    north, clockwise in the south (the local disc field's direction below the plane).
+    north, clockwise in the south (the local disc field's direction below the plane). The
+    halo jumps at z = 0; there (a node of an odd nz) it is the mean of its two sides.
 
     Parameters: Table 3 of Pshirkov et al. 2011 (their two benchmark models), as quoted with
     that citation by the gammaALPs package (M. Meyer, ``gammaALPs/bfields/gmf.py``,
@@ -137,7 +139,10 @@ class Pshirkov2011:
         z1 = np.where(az < self.halo_z0_kpc, self.halo_z1_inner_kpc, self.halo_z1_outer_kpc)
         shape = (r / self.halo_r0_kpc) * np.exp(1.0 - r / self.halo_r0_kpc)
         shape = shape / (1.0 + ((az - self.halo_z0_kpc) / z1) ** 2)
-        b0 = np.where(z >= 0.0, self.halo_b0_north_ug, -self.halo_b0_south_ug)
+        mid = 0.5 * (self.halo_b0_north_ug - self.halo_b0_south_ug)  # z = 0: the mean
+        b0 = np.where(
+            z > 0.0, self.halo_b0_north_ug, np.where(z < 0.0, -self.halo_b0_south_ug, mid)
+        )
         return b0 * shape
 
 
@@ -161,15 +166,15 @@ class JanssonFarrar2012Disc:
 
         B_phi = exp(-|z| / z0) L(z; h_disk, w_disk) B_n,s (1 - L(r; r_n,s, w_h))
 
-    with B_n for z > 0, B_s for z < 0. Table 1 of Jansson & Farrar 2012 as quoted with that
-    citation by gammaALPs (``gammaALPs/bfields/gmf.py``, ``GMF``): i = 11.5 deg;
-    b_1..b_7 = 0.1, 3.0, -0.9, -0.8, -2.0, -4.2, 0.0 uG; r_j = 5.1, 6.3, 7.1, 8.3, 9.8, 11.4,
-    12.7, 15.5 kpc; relative widths f_j = 0.130, 0.165, 0.094, 0.122, 0.13, 0.118, 0.084,
+    with B_n for z > 0, B_s for z < 0 (their mean at z = 0). Table 1 of Jansson & Farrar 2012
+    as quoted with that citation by gammaALPs (``gammaALPs/bfields/gmf.py``, ``GMF``): i = 11.5
+    deg; b_1..b_7 = 0.1, 3.0, -0.9, -0.8, -2.0, -4.2, 0.0 uG; r_j = 5.1, 6.3, 7.1, 8.3, 9.8,
+    11.4, 12.7, 15.5 kpc; relative widths f_j = 0.130, 0.165, 0.094, 0.122, 0.13, 0.118, 0.084,
     0.156; b_8 from their flux conservation, b_8 = -sum_{j<8} f_j b_j / f_8 (their Sec. 5.1.1),
-    which makes the spiral disc divergence-free; b_ring = 0.1 uG, h_disk = 0.4 kpc,
-    w_disk = 0.27 kpc; B_n = 1.4 uG, B_s = -1.1 uG, r_n = 9.22 kpc, r_s = 16.7 kpc,
-    w_h = 0.2 kpc, z0 = 5.3 kpc. The Sun is in region 5 (b_5 = -2.0 uG): the local field is
-    clockwise and inward, towards l = 90 deg - i.
+    which makes the spiral disc divergence-free; b_ring = 0.1 uG, h_disk = 0.4 kpc, w_disk =
+    0.27 kpc; B_n = 1.4 uG, B_s = -1.1 uG, r_n = 9.22 kpc, r_s = 16.7 kpc, w_h = 0.2 kpc, z0 =
+    5.3 kpc. The Sun is in region 5 (b_5 = -2.0 uG): the local field is clockwise and inward,
+    towards l = 90 deg - i.
     """
 
     pitch_deg: float = 11.5
@@ -219,7 +224,8 @@ class JanssonFarrar2012Disc:
             south = self.b_south_ug * (1.0 - _transition(r, self.r_south_kpc, self.w_halo_kpc))
             tor = np.exp(-np.abs(z) / self.z0_kpc)
             tor = tor * _transition(z, self.h_disk_kpc, self.w_disk_kpc)
-            b_phi = b_phi + tor * np.where(z > 0.0, north, np.where(z < 0.0, south, 0.0))
+            mid = 0.5 * (north + south)  # z = 0, where the halo changes: the mean
+            b_phi = b_phi + tor * np.where(z > 0.0, north, np.where(z < 0.0, south, mid))
         return b_r, b_phi, np.zeros_like(b_r)
 
 
