@@ -51,6 +51,9 @@ from ..grid3d import Grid3D
 
 SCHEMES = ("symmetric", "symmetric_full", "monotone")
 """Discretisations of the tensor; see the module docstring."""
+MIN_WALL_FRACTION = 0.05
+"""Smallest fraction of a link inside the wall (a node closer to the wall than this times the
+spacing gets the conductance of this distance)."""
 COHERENT = 0.5
 """Below this length of the sign-aligned mean of the eight node field vectors, a cell uses
 the mean of b b^T instead of a rank-one tensor."""
@@ -206,9 +209,31 @@ def _corner_part(grid: Grid3D, weights: np.ndarray, tensors: np.ndarray, nodes) 
     return (g_u.T.tocsr() @ wg_mat).tocsr()
 
 
-def _compact_part(grid: Grid3D, d_perp: np.ndarray) -> sp.csr_matrix:
+def _wall_fraction(grid: Grid3D, lo, hi) -> np.ndarray:
+    """Fraction theta in (0, 1] of the link lo -> hi along ``axis`` (x or y) that lies inside
+    R < R_max, for links from an unknown to a node outside the cylinder (1 elsewhere)."""
+    x, y, _ = grid.mesh()
+    p = np.stack([x[lo], y[lo]])
+    q = np.stack([x[hi], y[hi]])
+    d = q - p
+    # |p + t d|^2 = R^2, the root in (0, 1] (p inside, q outside)
+    a = np.sum(d * d, axis=0)
+    bq = 2.0 * np.sum(p * d, axis=0)
+    c = np.sum(p * p, axis=0) - grid.r_max_kpc**2
+    disc = np.sqrt(np.maximum(bq * bq - 4.0 * a * c, 0.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = (-bq + disc) / (2.0 * a)
+    return np.clip(np.nan_to_num(t, nan=1.0), MIN_WALL_FRACTION, 1.0)
+
+
+def _compact_part(grid: Grid3D, d_perp: np.ndarray, wall: bool = True) -> sp.csr_matrix:
     """Seven-point isotropic part with face conductances T = D_f V / h^2 (rows on the unknowns,
-    columns on all nodes)."""
+    columns on all nodes).
+
+    A link from an unknown to a node outside R_max crosses the wall at a fraction theta of
+    its length; its conductance is T / theta, so the flux D N_p / (theta h) sees N = 0 on
+    the circle itself, not on the staircase of nodes (Shortley & Weller 1938, J. Appl.
+    Phys. 9, 334; the matrix stays symmetric, only its diagonal grows)."""
     shape = grid.shape
     flat_index = np.arange(np.prod(shape)).reshape(shape)
     unk = grid.index
@@ -223,9 +248,15 @@ def _compact_part(grid: Grid3D, d_perp: np.ndarray) -> sp.csr_matrix:
         for a, b in ((lo, hi), (hi, lo)):
             row = unk[a]
             keep = row >= 0
+            t_ab = t
+            if wall and axis < 2:
+                cut = keep & (unk[b] < 0)
+                frac = np.ones_like(t)
+                frac[cut] = _wall_fraction(grid, a, b)[cut]
+                t_ab = t / frac
             r_list += [row[keep], row[keep]]
             c_list += [flat_index[a][keep], flat_index[b][keep]]
-            v_list += [t[keep], -t[keep]]
+            v_list += [t_ab[keep], -t_ab[keep]]
     n_full = int(np.prod(shape))
     return sp.csr_matrix(
         (np.concatenate(v_list), (np.concatenate(r_list), np.concatenate(c_list))),
@@ -234,7 +265,7 @@ def _compact_part(grid: Grid3D, d_perp: np.ndarray) -> sp.csr_matrix:
 
 
 def assemble_parts(
-    grid: Grid3D, d_perp, d_par, b, scheme: str = "symmetric", wall_projection: bool = True
+    grid: Grid3D, d_perp, d_par, b, scheme: str = "symmetric", wall: bool = True
 ) -> tuple[Operator3D, Operator3D]:
     """The operator's perpendicular and parallel parts, A = A_perp + A_par.
 
@@ -242,17 +273,20 @@ def assemble_parts(
     (nxy, nxy, nz) or scalars), so D_perp and D_par with different rigidity slopes give
     A(E) = s_perp(E) A_perp + s_par(E) A_par (:func:`combine`) without reassembly. ``b``:
     unit field vectors (nxy, nxy, nz, 3) (zero where undefined, e.g. on the axis of an
-    azimuthal field). ``wall_projection``: in the cells touching a Dirichlet node keep the
-    field-aligned part only along the wall normals (:func:`_wall_projection`; off only to
-    test the interior scheme against non-zero boundary data). For ``scheme="monotone"``
-    the parts are those of ``"symmetric"``; :func:`combine` corrects their sum.
+    azimuthal field). ``wall=True``: N = 0 holds on the cylinder's wall R = R_max (cut
+    links of the compact part, :func:`_compact_part`) and the field-aligned part of the
+    cells touching a Dirichlet node acts only along the wall normals
+    (:func:`_wall_projection`); ``wall=False``: the Dirichlet nodes themselves carry the
+    boundary values (the staircase; for tests that impose non-zero boundary values).
+    For ``scheme="monotone"`` the parts are those of ``"symmetric"``; :func:`combine`
+    corrects their sum.
     """
     if scheme not in SCHEMES:
         raise ValueError(f"transport3d scheme {scheme!r} unknown; allowed: {', '.join(SCHEMES)}")
     d_perp, d_par, b = _check_fields(grid, d_perp, d_par, b)
     cells, nodes = _corner_nodes(grid)
     tensors = _cell_direction(b.reshape(-1, 3)[nodes])
-    if wall_projection:
+    if wall:
         tensors = _wall_projection(grid, cells, nodes, tensors)
     perp_c = d_perp.ravel()[nodes].mean(axis=1)
     par_c = d_par.ravel()[nodes].mean(axis=1)
@@ -260,7 +294,7 @@ def assemble_parts(
     if scheme == "symmetric_full":
         perp = _corner_part(grid, perp_c, np.eye(3)[None] - tensors, nodes)
     else:
-        perp = _compact_part(grid, d_perp) - _corner_part(grid, perp_c, tensors, nodes)
+        perp = _compact_part(grid, d_perp, wall) - _corner_part(grid, perp_c, tensors, nodes)
     return _rows_to_operator(grid, perp, scheme), _rows_to_operator(grid, par, scheme)
 
 
@@ -297,8 +331,8 @@ def make_monotone(op: Operator3D) -> Operator3D:
 
 
 def assemble(
-    grid: Grid3D, d_perp, d_par, b, scheme: str = "symmetric", wall_projection: bool = True
+    grid: Grid3D, d_perp, d_par, b, scheme: str = "symmetric", wall: bool = True
 ) -> Operator3D:
     """The volume-integrated operator V (-div(D grad N)) (kpc^3/Myr) for D_perp, D_par
     (kpc^2/Myr) and the unit field b on all nodes; see :func:`assemble_parts`."""
-    return combine(assemble_parts(grid, d_perp, d_par, b, scheme, wall_projection))
+    return combine(assemble_parts(grid, d_perp, d_par, b, scheme, wall))

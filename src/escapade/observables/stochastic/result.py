@@ -9,6 +9,7 @@ import logging
 import numpy as np
 
 from ...constants import C_KPC_MYR
+from ...numerics.directions import directions
 from .ensemble import (
     QUANTILES,
     LocalSmooth,
@@ -74,24 +75,6 @@ def combine(setup: Setup, dens, grad):
         v = np.asarray(s.sun_velocity_kpc_myr) / C_KPC_MYR
         vec = vec + gw[..., None] * v
     return total, ratio, vec, mean
-
-
-def directions(vec: np.ndarray) -> dict[str, np.ndarray]:
-    """Galactic (l, b) and equatorial (RA, Dec, ICRS) of dipole vectors (..., 3), degrees."""
-    from astropy import units as u
-    from astropy.coordinates import SkyCoord
-
-    x, y, z = vec[..., 0], vec[..., 1], vec[..., 2]
-    amp = np.sqrt(x**2 + y**2 + z**2)
-    lon = np.degrees(np.arctan2(y, x)) % 360.0
-    lat = np.degrees(np.arcsin(np.clip(z / np.where(amp > 0, amp, 1.0), -1.0, 1.0)))
-    icrs = SkyCoord(l=lon.ravel() * u.deg, b=lat.ravel() * u.deg, frame="galactic").icrs
-    return {
-        "l_deg": lon,
-        "b_deg": lat,
-        "ra_deg": icrs.ra.deg.reshape(lon.shape),
-        "dec_deg": icrs.dec.deg.reshape(lon.shape),
-    }
 
 
 def ensemble_variables(setup: Setup, client=None) -> dict:

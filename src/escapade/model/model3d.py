@@ -1,0 +1,257 @@
+"""The 3D engine's run: a Cartesian grid, the anisotropic diffusion tensor along the regular
+field, 3D gas and sources, and the same nuclear network as the 2D engine (issue 17).
+
+``Model3D.from_config(cfg)`` (``[transport] geometry = "3d"``) builds the grid
+(:class:`escapade.grid3d.Grid3D`), the gas on its nodes (the 3D face of the survey gas, or the
+axisymmetric analytic gas at R = sqrt(x^2 + y^2)), the source density with its spiral arms
+(:mod:`escapade.galaxy.arms`), the field direction (:mod:`escapade.galaxy.magnetic_field`),
+and D_perp, D_par (:mod:`escapade.transport3d.coefficients`); ``solve()`` marches every
+species heaviest first (:func:`escapade.transport3d.march.march3d`) and returns the output
+Dataset of :mod:`escapade.model.output3d`.
+
+What the 3D engine does not have yet (a one-line error names the key): reacceleration,
+convection, antiprotons and leptons.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from ..config import Config, ConfigError
+from ..constants import CM2_S_PER_KPC2_MYR, MYR_S
+from ..galaxy.arms import source_density_3d
+from ..galaxy.gas import GasOnGrid
+from ..galaxy.gas3d import build_gas
+from ..galaxy.magnetic_field import field_direction
+from ..galaxy.sources import InjectionSpectrum
+from ..grid3d import Grid3D
+from ..nuclear.network import Network
+from ..numerics.interpolation import interp_positive_log
+from ..species import Nuclide, nuclide, sort_heaviest_first
+from ..transport.losses import NuclearLosses
+from ..transport3d.coefficients import diffusion_fields
+from ..transport3d.march import MarchResult3D, OperatorCache, SpeciesProblem3D, march3d
+from ..transport3d.memory import check_memory_3d
+from ..transport3d.solver import AMGSolver
+from .model import resolve_abundances
+from .particles import local_flux_from_density
+
+log = logging.getLogger("escapade.model")
+
+TENSOR_SCHEME = "symmetric"
+"""Discretisation of the tensor (:mod:`escapade.transport3d.operator`)."""
+
+
+def _refuse_unsupported(cfg: Config) -> None:
+    """One-line error for what the 3D engine does not solve yet."""
+    off = {
+        "reacceleration.v_alfven_km_s": cfg.reacceleration.v_alfven_km_s > 0,
+        "convection.v0_km_s": cfg.convection.v0_km_s != 0 or cfg.convection.dvdz_km_s_per_kpc != 0,
+        "species.antiprotons": cfg.species.antiprotons,
+        "leptons.enabled": cfg.leptons.enabled,
+    }
+    for key, on in off.items():
+        if on:
+            raise ConfigError(
+                f"{key} is not available with transport.geometry = '3d' (the 3D engine solves "
+                "diffusion, losses, spallation and decay of nuclei); switch it off or use '2d'"
+            )
+
+
+def gas_on_nodes(gas, x, y, z) -> GasOnGrid:
+    """Gas densities (cm^-3) at the 3D nodes: the survey gas's 3D face, or the axisymmetric
+    gas at R = sqrt(x^2 + y^2). Dark gas counts as atomic hydrogen, as in the 2D engine."""
+    if hasattr(gas, "n_hi_3d_cm3"):
+        hi = gas.n_hi_3d_cm3(x, y, z) + gas.n_dark_3d_cm3(x, y, z)
+        return GasOnGrid(hi, gas.n_h2_3d_cm3(x, y, z), gas.n_hii_3d_cm3(x, y, z), gas.he_to_h)
+    r = np.hypot(x, y)
+    return GasOnGrid(gas.n_hi_cm3(r, z), gas.n_h2_cm3(r, z), gas.n_hii_cm3(r, z), gas.he_to_h)
+
+
+@dataclass
+class Model3D:
+    """Grid, gas, sources, field, diffusion and network of one 3D configuration."""
+
+    cfg: Config
+    grid: Grid3D
+    ekin_gev_per_n: np.ndarray
+    gas: GasOnGrid
+    """Gas on the unknowns (n_unknowns,) of :attr:`grid`."""
+    source_shape: np.ndarray
+    """Relative source density on the unknowns."""
+    b: np.ndarray
+    """Unit field vectors on all nodes (nxy, nxy, nz, 3)."""
+    species: list[Nuclide]
+    network: Network
+    abundances: dict[str, float] = field(default_factory=dict)
+    losses: NuclearLosses = field(default_factory=NuclearLosses)
+    solver: AMGSolver = field(default_factory=AMGSolver)
+    assemblies: int = 0
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> Model3D:
+        _refuse_unsupported(cfg)
+        t0 = time.perf_counter()
+        sp = cfg.species
+        network = Network.build(
+            z_max=sp.z_max,
+            isotopes=None if sp.z_max is not None else sort_heaviest_first(sp.propagate),
+            production=cfg.nuclear.production,
+            inelastic=cfg.nuclear.inelastic,
+            light=cfg.nuclear.light_nuclei,
+        )
+        check_memory_3d(cfg, len(network.species))
+        g = cfg.grid
+        grid = Grid3D(cfg.galaxy.r_max_kpc, cfg.galaxy.halo_height_kpc, g.nxy, g.nz)
+        x, y, z = (grid.to_unknowns(a) for a in grid.mesh())
+        gas = gas_on_nodes(build_gas(cfg), x, y, z)
+        shape = source_density_3d(cfg, x, y, z, dz_kpc=grid.dz_kpc)
+        b = field_direction(cfg.field, *grid.mesh())
+        model = cls(
+            cfg,
+            grid,
+            np.geomspace(g.ekin_min_gev_per_n, g.ekin_max_gev_per_n, g.n_ekin),
+            gas,
+            shape,
+            b,
+            [network.nuclides[n] for n in network.species],
+            network,
+            resolve_abundances(cfg, network.species),
+            NuclearLosses(
+                enabled=cfg.losses.enabled and cfg.gas.enabled,
+                electron_temperature_k=cfg.losses.electron_temperature_k,
+            ),
+            AMGSolver(rtol=cfg.solver.rtol),
+        )
+        log.info(
+            "3D model built: %d species on a %d x %d x %d grid, %d unknowns (%.1f s)",
+            len(model.species),
+            g.nxy,
+            g.nxy,
+            g.nz,
+            grid.n_unknowns,
+            time.perf_counter() - t0,
+        )
+        return model
+
+    def updated(self, cfg: Config) -> Model3D:
+        """A model for ``cfg`` (fits and scans): the 3D engine rebuilds it."""
+        return Model3D.from_config(cfg)
+
+    # -- per-species physics ---------------------------------------------------------------
+    @cached_property
+    def _rates(self):
+        return self.network.at_energies(self.ekin_gev_per_n)
+
+    def source_spectrum(self, nuc: Nuclide) -> np.ndarray:
+        """Injection per unit kinetic energy per nucleon at the Sun, unnormalised, (n_ekin,)."""
+        s, e = self.cfg.source, self.ekin_gev_per_n
+        spectrum = InjectionSpectrum(
+            index=s.index_overrides.get(nuc.name, s.rigidity_index),
+            reference_rigidity_gv=s.spectrum_reference_rigidity_gv,
+            break_rigidities_gv=tuple(s.break_rigidities_gv),
+            break_indices=tuple(s.break_indices),
+        )
+        ab = self.abundances.get(nuc.name, 0.0)
+        return ab * spectrum.per_rigidity(nuc.rigidity_gv(e)) * nuc.drigidity_dekin(e)
+
+    def diffusion_nodes(self, nuc: Nuclide, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(D_perp, D_par) on all nodes at energy index k, kpc^2/Myr."""
+        e = self.ekin_gev_per_n[k]
+        d_perp, d_par = diffusion_fields(
+            self.cfg, *self.grid.mesh(), float(nuc.rigidity_gv(e)), float(nuc.beta(e))
+        )
+        return d_perp / CM2_S_PER_KPC2_MYR, d_par / CM2_S_PER_KPC2_MYR
+
+    def diffusion_at_sun_cm2_s(self, nuc: Nuclide) -> tuple[np.ndarray, np.ndarray]:
+        """(D_perp, D_par) at the Sun (x = R_sun, y = z = 0) per energy, cm^2/s."""
+        r_sun = self.cfg.galaxy.sun_r_kpc
+        x, y, z = np.array([[[r_sun]]]), np.zeros((1, 1, 1)), np.zeros((1, 1, 1))
+        out = [
+            diffusion_fields(self.cfg, x, y, z, float(nuc.rigidity_gv(e)), float(nuc.beta(e)))
+            for e in self.ekin_gev_per_n
+        ]
+        return np.array([float(p.ravel()[0]) for p, _ in out]), np.array(
+            [float(q.ravel()[0]) for _, q in out]
+        )
+
+    def problem(self, nuc: Nuclide, solved: dict[str, MarchResult3D]) -> SpeciesProblem3D:
+        """The march's inputs for ``nuc``, with the secondary sources of solved parents."""
+        spec = self.source_spectrum(nuc)
+        parents = [p for p in self.network.parents(nuc.name) if p in solved]
+        h, he = self.gas.h_total, self.gas.he
+        e = self.ekin_gev_per_n
+
+        def source(k: int) -> np.ndarray:
+            q = spec[k] * self.source_shape
+            if parents:
+                dens = {p: solved[p].density[k] for p in parents}
+                q = q + self._rates.secondary_source(nuc.name, k, dens, h, he)
+            return q
+
+        def loss(k: int) -> np.ndarray:
+            return self.losses.rate_gev_per_n_s(nuc, e[k], self.gas) * MYR_S
+
+        cache = OperatorCache(
+            self.grid, self.b, TENSOR_SCHEME, lambda k: self.diffusion_nodes(nuc, k)
+        )
+        self._caches.append(cache)
+        return SpeciesProblem3D(
+            name=nuc.name,
+            operator=cache,
+            destruction=lambda k: self.network.loss_rate_per_myr(nuc.name, e[k], h, he),
+            loss=loss,
+            source=source,
+        )
+
+    @cached_property
+    def _caches(self) -> list[OperatorCache]:
+        return []
+
+    # -- solving ---------------------------------------------------------------------------
+    def solve_species(self, progress: Callable[[], None] | None = None) -> dict[str, MarchResult3D]:
+        """March every species (heaviest first) with unnormalised sources."""
+        out: dict[str, MarchResult3D] = {}
+        scheme = self.cfg.solver.energy_scheme
+        e = self.ekin_gev_per_n
+        # BLAS threads on vectors of this size cost more than they give (as in 2D)
+        with threadpool_limits(1):
+            for nuc in self.species:
+                log.debug("solving %s (3D)", nuc.name)
+                problem = self.problem(nuc, out)
+                out[nuc.name] = march3d(self.grid, e, problem, scheme, self.solver, progress)
+            dirty = {d for _, d, _ in self.network.backward}
+            for nuc in self.species:
+                if nuc.name in dirty or dirty & set(self.network.parents(nuc.name)):
+                    out[nuc.name] = march3d(
+                        self.grid, e, self.problem(nuc, out), scheme, self.solver
+                    )
+                    dirty.add(nuc.name)
+        self.assemblies = sum(c.assemblies for c in self._caches)
+        return out
+
+    def solve(self, full: bool = False, progress: Callable[[], None] | None = None):
+        """Solve the model and return the output :class:`xarray.Dataset`."""
+        from .output3d import solution_dataset_3d
+
+        t0 = time.perf_counter()
+        log.info("3D solve started: %d nuclear species", len(self.species))
+        ds = solution_dataset_3d(self, self.solve_species(progress), t0, full)
+        log.info("3D solve finished in %.1f s", ds.attrs["run_seconds"])
+        return ds
+
+    def normalisation(self, n_sun: dict[str, np.ndarray]) -> float:
+        """Factor that brings the 1H (else the first species') flux at the Sun to the
+        configured value, from the unnormalised densities at the Sun."""
+        s = self.cfg.source
+        ref = "1H" if "1H" in n_sun else self.species[0].name
+        flux = local_flux_from_density(nuclide(ref), self.ekin_gev_per_n, n_sun[ref])
+        f_norm = interp_positive_log(s.norm_ekin_gev_per_n, self.ekin_gev_per_n, flux, empty=0)
+        return s.norm_flux_m2_s_sr_gev / float(f_norm) if f_norm > 0 else 1.0
