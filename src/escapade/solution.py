@@ -107,9 +107,10 @@ class Solution:
         :class:`~escapade.model.Model`): the Dataset of :meth:`~escapade.model.Model.solve`
         with the config object it was made from (no re-parsing). ``full`` keeps the density
         on the whole grid (needed for sky maps)."""
-        from .model import Model
+        from .config import Config
+        from .model import build_model
 
-        model = cfg_or_model if isinstance(cfg_or_model, Model) else Model.from_config(cfg_or_model)
+        model = build_model(cfg_or_model) if isinstance(cfg_or_model, Config) else cfg_or_model
         return cls(model.solve(full=full, progress=progress), model.cfg)
 
     @classmethod

@@ -10,7 +10,7 @@ from .verbosity import add_verbosity_arguments, progress_bar
 
 def cmd_run(args) -> int:
     from ..config import load_config
-    from ..model import Model
+    from ..model import build_model
     from ..solution import Solution
 
     cfg = load_config(args.config)
@@ -18,8 +18,8 @@ def cmd_run(args) -> int:
     if out.exists() and out.is_dir():
         raise UserError(f"output {str(out)!r} is a directory; give a file name such as out.nc")
     catalogue = _stochastic_catalogue(cfg)  # a bad catalogue fails before the solve
-    model = Model.from_config(cfg)
-    total = len(model.species) * model.grid.n_ekin
+    model = build_model(cfg)
+    total = len(model.species) * cfg.grid.n_ekin
     ctx, advance = progress_bar(total, "propagating")
     with ctx:
         sol = Solution.compute(model, full=args.full, progress=advance)

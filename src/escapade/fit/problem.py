@@ -103,7 +103,7 @@ class FitProblem:
     def _configure(self, cfg, updates: dict, names: list[str], terms, model) -> None:
         """The config with the fixed/start values, every name checked, and the model."""
         from ..config import ConfigError, config_to_dict, validate_config
-        from ..model import Model
+        from ..model import build_model
 
         data = config_to_dict(cfg)
         items = {}
@@ -130,7 +130,7 @@ class FitProblem:
             else:
                 pre.check(name)
         t = time.perf_counter()
-        model = model.updated(cfg) if model is not None else Model.from_config(cfg)
+        model = model.updated(cfg) if model is not None else build_model(cfg)
         if items:
             editor = ConfigEditor(cfg, model.abundances)
             for k, v in items.items():

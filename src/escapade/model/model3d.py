@@ -36,7 +36,7 @@ from ..nuclear.network import Network
 from ..numerics.interpolation import interp_positive_log
 from ..species import Nuclide, nuclide, sort_heaviest_first
 from ..transport.losses import NuclearLosses
-from ..transport3d.coefficients import diffusion_fields
+from ..transport3d.coefficients import diffusion_fields, source_turbulence_q
 from ..transport3d.march import MarchResult3D, OperatorCache, SpeciesProblem3D, march3d
 from ..transport3d.memory import check_memory_3d
 from ..transport3d.solver import AMGSolver
@@ -166,7 +166,7 @@ class Model3D:
         """(D_perp, D_par) on all nodes at energy index k, kpc^2/Myr."""
         e = self.ekin_gev_per_n[k]
         d_perp, d_par = diffusion_fields(
-            self.cfg, *self.grid.mesh(), float(nuc.rigidity_gv(e)), float(nuc.beta(e))
+            self.cfg, *self._mesh, float(nuc.rigidity_gv(e)), float(nuc.beta(e)), q=self._q
         )
         return d_perp / CM2_S_PER_KPC2_MYR, d_par / CM2_S_PER_KPC2_MYR
 
@@ -210,6 +210,15 @@ class Model3D:
             loss=loss,
             source=source,
         )
+
+    @cached_property
+    def _mesh(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.grid.mesh()
+
+    @cached_property
+    def _q(self) -> np.ndarray:
+        """Q_s / Q_sun of the diffusion coefficient (smoothed source density), (nxy, nxy, 1)."""
+        return source_turbulence_q(self.cfg, *self._mesh[:2])
 
     @cached_property
     def _caches(self) -> list[OperatorCache]:
