@@ -88,9 +88,9 @@ def test_fgk06_arms_cross_the_sun_centre_line_at_sagittarius_and_perseus():
 
 
 def test_arms_are_trailing():
-    # r grows with the counterclockwise angle: against the clockwise rotation
+    # r grows towards -phi: against the rotation, which points to +phi (l = 90 deg, +y)
     r = np.array([6.0, 7.0])
-    assert np.all(np.diff(FAUCHER_GIGUERE_KASPI_2006.phi(r), axis=1) > 0.0)
+    assert np.all(np.diff(FAUCHER_GIGUERE_KASPI_2006.phi(r), axis=1) < 0.0)
 
 
 def test_on_the_axis_the_modulation_is_its_average():

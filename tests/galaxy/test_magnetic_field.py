@@ -19,16 +19,18 @@ POINTS = RNG.uniform([-19.0, -19.0, -3.5], [19.0, 19.0, 3.5], size=(400, 3))
 
 
 def longitude_deg(b) -> float:
-    """Galactic longitude the vector b points to at the Sun (l = 0: -x, l = 90 deg: -y)."""
-    return float(np.degrees(np.arctan2(-b[1], -b[0])) % 360.0)
+    """Galactic longitude the vector b points to at the Sun (l = 0: -x, l = 90 deg: +y, the
+    frame of escapade.galaxy.gas3d.survey)."""
+    return float(np.degrees(np.arctan2(b[1], -b[0])) % 360.0)
 
 
 def pitch_deg(b, x, y) -> np.ndarray:
-    """Pitch angle of a clockwise b = -(sin p R_hat + cos p phi_hat): atan2(-b_R, -b_phi)."""
+    """Pitch angle of b = -sin p R_hat + cos p phi_hat (along the rotation, +phi):
+    atan2(-b_R, b_phi)."""
     phi = np.arctan2(y, x)
     b_r = b[..., 0] * np.cos(phi) + b[..., 1] * np.sin(phi)
     b_phi = -b[..., 0] * np.sin(phi) + b[..., 1] * np.cos(phi)
-    return np.degrees(np.arctan2(-b_r, -b_phi))
+    return np.degrees(np.arctan2(-b_r, b_phi))
 
 
 @pytest.mark.parametrize("model", FIELD_MODELS)
@@ -50,13 +52,13 @@ def test_log_spiral_pitch_recovered_and_local_direction(pitch):
     b = field_direction(cfg, x, y, z)
     assert np.allclose(pitch_deg(b, x, y), pitch, atol=1e-9)
     assert np.allclose(b[:, 2], 0.0)
-    # clockwise, trailing: at the Sun towards l = 90 deg - p
+    # along the rotation (+y at the Sun), trailing: at the Sun towards l = 90 deg - p
     assert longitude_deg(field_direction(cfg, 8.5, 0.0, 0.0)) == pytest.approx(90.0 - pitch)
 
 
 def test_log_spiral_default_is_the_letters_azimuthal_field():
     b = field_direction(FieldConfig(), np.array([8.5, 0.0]), np.array([0.0, 5.0]), 0.0)
-    assert np.allclose(b, [[0.0, -1.0, 0.0], [1.0, 0.0, 0.0]], atol=1e-15)
+    assert np.allclose(b, [[0.0, 1.0, 0.0], [-1.0, 0.0, 0.0]], atol=1e-15)  # along +phi
 
 
 @pytest.mark.parametrize(("model", "p"), [("pshirkov2011_ass", 5.0), ("pshirkov2011_bss", 6.0)])
@@ -79,7 +81,7 @@ def test_pshirkov_bss_reverses_at_d_on_the_sun_centre_line():
     assert abs(b_phi[1]) < 1e-12 and abs(b_r[1]) < 1e-12
     assert np.sign(b_phi[0]) == -np.sign(b_phi[2])
     ass = Pshirkov2011.published(bisymmetric=False, halo=False)
-    assert np.all(ass.components(r, 0.0 * r, 0.0 * r)[1] <= 0.0)  # ASS: clockwise everywhere
+    assert np.all(ass.components(r, 0.0 * r, 0.0 * r)[1] >= 0.0)  # ASS: along +phi everywhere
 
 
 def test_pshirkov_halo_antisymmetric():
@@ -87,9 +89,9 @@ def test_pshirkov_halo_antisymmetric():
     disc = Pshirkov2011.published(bisymmetric=True, halo=False)
     up = np.array(m.components(6.0, 2.0, 1.3)) - np.array(disc.components(6.0, 2.0, 1.3))
     down = np.array(m.components(6.0, 2.0, -1.3)) - np.array(disc.components(6.0, 2.0, -1.3))
-    assert up[1] == pytest.approx(-down[1]) and up[1] > 0.0  # north counterclockwise
+    assert up[1] == pytest.approx(-down[1]) and up[1] < 0.0  # north against the rotation
     r = np.hypot(6.0, 2.0)
-    assert up[1] == pytest.approx(4.0 * r / 8.0 * np.exp(1.0 - r / 8.0))  # B0^H at z = z0^H
+    assert up[1] == pytest.approx(-4.0 * r / 8.0 * np.exp(1.0 - r / 8.0))  # B0^H at z = z0^H
 
 
 def test_jansson_farrar_sun_region_and_flux_condition():

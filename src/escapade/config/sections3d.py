@@ -57,18 +57,18 @@ class FieldConfig(_Section):
     (:mod:`escapade.galaxy.magnetic_field`; only the direction b = B / |B| enters).
 
     Sign convention: a positive pitch angle is a trailing spiral, the sense of the Milky Way's
-    arms (the field line moves outward as it is followed counterclockwise seen from the North
-    Galactic Pole, against the clockwise rotation of the Galaxy). Pshirkov et al. 2011 quote
-    p = -5 deg (ASS) and -6 deg (BSS) with a clockwise azimuth: the same spirals as +5 and
-    +6 deg here.
+    arms (the field line moves outward as it is followed against the Galaxy's rotation; in the
+    package's frame, :mod:`escapade.galaxy.gas3d.survey`, l = 90 deg is at +y and the rotation
+    points to +phi). Pshirkov et al. 2011 quote p = -5 deg (ASS) and -6 deg (BSS) with their
+    azimuth along the rotation: the same spirals as +5 and +6 deg here.
     """
 
     model: Literal[
         "log_spiral", "pshirkov2011_ass", "pshirkov2011_bss", "jansson_farrar2012_disc"
     ] = Field(
         "log_spiral",
-        description="regular field: 'log_spiral' (b = -(cos p phi_hat + sin p R_hat), "
-        "clockwise, pitch p = pitch_angle_deg), "
+        description="regular field: 'log_spiral' (b = cos p phi_hat - sin p R_hat, along the "
+        "rotation, pitch p = pitch_angle_deg), "
         "'pshirkov2011_ass' / 'pshirkov2011_bss' (Pshirkov et al. 2011, ApJ 738, 192, Table 3: "
         "disc + antisymmetric halo), 'jansson_farrar2012_disc' (Jansson & Farrar 2012, ApJ 757, "
         "14, Table 1: the disc's eight spiral regions, molecular ring and toroidal halo)",

@@ -1,7 +1,9 @@
 """Cosmic-ray sources in 3D: the 2D engine's profiles times a spiral-arm modulation.
 
-The source density on a Cartesian grid (kpc; the Sun at x = +R_sun, y = 0; frame and sign
-conventions of :mod:`escapade.galaxy.magnetic_field`) is::
+The source density on a Cartesian grid (kpc) is, in the package's Galactocentric frame (that
+of :mod:`escapade.galaxy.gas3d.survey`: the Sun at x = +R_sun, y = 0, Galactic longitude
+l = 90 deg at +y, z towards the North Galactic Pole, the rotation towards +phi; sign
+conventions of :mod:`escapade.galaxy.magnetic_field`)::
 
     Q(x, y, z) = Q_R(R) Q_z(z) A(R, phi),      <A>_phi = 1 at every R,
 
@@ -15,11 +17,18 @@ Sec. 3.2.1 and Table 2): four logarithmic-spiral arms theta(r) = k ln(r / r0) + 
 (k [rad], r0 [kpc], theta0 [rad]) = Norma (4.25, 3.48, 1.57), Carina-Sagittarius (4.25,
 3.48, 4.71), Perseus (4.89, 4.9, 4.09), Crux-Scutum (4.89, 4.9, 0.95), read from their
 Table 2 as quoted with that citation by gammapy (``gammapy.astro.population.spatial``,
-``FaucherSpiral``). Their frame puts the Sun at theta = pi/2 (on +y, R_sun = 8.5 kpc; the
+``FaucherSpiral``). Their frame puts the Sun at theta = pi/2 (R_sun = 8.5 kpc; the
 Sagittarius arm then crosses the Sun - Galactic centre line 1.2 kpc inside the Sun and
-Perseus 2.1 kpc outside), so here phi_arm(r) = theta(r) - pi/2. They blur each pulsar's
-birth place around the arm centroid by a normal displacement of width 0.07 r (their
-Sec. 3.2.1); here each arm is a von Mises profile along the circle of radius R,
+Perseus 2.1 kpc outside); r grows with theta (k > 0), so the arms trail only if theta grows
+against the rotation (as in a right-handed frame viewed from the North Galactic Pole), and
+here, in the mirrored frame, phi_arm(r) = pi/2 - theta(r): r grows towards -phi, against the
+rotation. The sky confirms this sense: seen from the Sun the arm tangents are then at
+l ~ 48 deg (Sagittarius), 288 (Carina), 33 (Scutum), 310 (Crux), 328 (Norma), near the
+observed ones (Vallee 2014, ApJS 215, 1: about 50, 283, 31, 310, 328 deg), while the mirror
+image, phi_arm = theta - pi/2, would put the Carina-Sagittarius tangents at 72 and 312 deg.
+They blur each pulsar's birth place around the arm centroid by a normal displacement of
+width 0.07 r (their Sec. 3.2.1); here each arm is a von Mises profile along the circle of
+radius R,
 
     A_k(R, phi) = exp(kappa (cos(phi - phi_k(R)) - 1)) / i0e(kappa),  kappa = 1 / w^2,
 
@@ -48,7 +57,8 @@ ARM_MODELS = ("none", "faucher_giguere_kaspi2006")
 
 @dataclass(frozen=True)
 class LogSpiralArms:
-    """Arms theta_k(r) = k_k ln(r / r0_k) + theta0_k in a frame whose Sun is at ``theta_sun``."""
+    """Arms theta_k(r) = k_k ln(r / r0_k) + theta0_k in a right-handed frame whose Sun is at
+    ``theta_sun`` (theta growing against the rotation)."""
 
     k_rad: tuple[float, ...]
     r0_kpc: tuple[float, ...]
@@ -57,10 +67,11 @@ class LogSpiralArms:
     names: tuple[str, ...] = ()
 
     def phi(self, r_kpc) -> np.ndarray:
-        """Azimuths phi_k(R) (rad, this package's frame) of every arm, shape (n_arms, ...)."""
+        """Azimuths phi_k(R) = theta_sun - theta_k(R) (rad, this package's frame, where phi
+        grows along the rotation) of every arm, shape (n_arms, ...)."""
         r = np.maximum(np.asarray(r_kpc, dtype=float), 1e-300)
         k, r0, t0 = (np.asarray(a).reshape((-1,) + (1,) * r.ndim) for a in self._table())
-        return k * np.log(r / r0) + t0 - self.theta_sun_rad
+        return self.theta_sun_rad - (k * np.log(r / r0) + t0)
 
     def _table(self):
         return self.k_rad, self.r0_kpc, self.theta0_rad

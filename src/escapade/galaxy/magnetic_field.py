@@ -1,23 +1,28 @@
 """The direction of the regular Galactic magnetic field, for the 3D diffusion tensor.
 
-Coordinates are Galactocentric, right-handed, in kpc: the Sun at x = +R_sun, y = 0, z = 0,
-z towards the North Galactic Pole; R, phi the cylindrical radius and the azimuth
-phi = atan2(y, x), counterclockwise seen from the North Galactic Pole. The Galaxy rotates
-clockwise in this frame (at the Sun the rotation points to l = 90 deg, which is -y).
+Frame: the package's Galactocentric frame, that of the 3D gas and the sky maps
+(:mod:`escapade.galaxy.gas3d.survey`): x, y, z in kpc, the Sun at x = +R_sun, y = 0, z = 0,
+**Galactic longitude l = 90 deg at +y**, z towards the North Galactic Pole; a point at
+distance s along (l, b) from the Sun is x = R_sun - s cos b cos l, y = s cos b sin l,
+z = s sin b, and a direction (b_x, b_y) at the Sun points to l = atan2(b_y, -b_x). R, phi are
+the cylindrical radius and the azimuth phi = atan2(y, x). The Galaxy rotates towards +phi
+(at the Sun towards l = 90 deg, +y): counterclockwise seen from +z. (This frame is the mirror
+image of a right-handed one viewed from the North Galactic Pole, where the rotation is
+clockwise; the published models below are written here in it, their azimuths mirrored.)
 
 Sign convention of the spirals: a pitch angle p > 0 is a *trailing* spiral, the sense of the
-Milky Way's arms: a field line moves outward as it is followed counterclockwise, i.e. against
-the rotation (the arm loci of Faucher-Giguere & Kaspi 2006, ApJ 643, 332, and the spiral
-regions of Jansson & Farrar 2012, ApJ 757, 14, both have r growing with the counterclockwise
-angle). Orientation: the local field points clockwise, towards l = 90 deg - p at the Sun (the
-published models below fix it so; with Pshirkov et al. 2011's p = -5 deg the local field points
-to l = 90 deg + p = 85 deg, the convention of Tinyakov & Tkachev 2002, Astropart. Phys. 18,
-165, on which their model builds). Only the direction b = B / |B| enters the diffusion tensor,
-and only up to its sign (D_ij contains b_i b_j).
+Milky Way's arms: a field line moves outward as it is followed against the rotation, i.e.
+towards -phi (the arm loci of Faucher-Giguere & Kaspi 2006, ApJ 643, 332, and the spiral
+regions of Jansson & Farrar 2012, ApJ 757, 14, both trail so). Orientation: the local field
+points along the rotation, towards l = 90 deg - p at the Sun (the published models below fix
+it so; with Pshirkov et al. 2011's p = -5 deg the local field points to l = 90 deg + p = 85
+deg, the convention of Tinyakov & Tkachev 2002, Astropart. Phys. 18, 165, on which their model
+builds). Only the direction b = B / |B| enters the diffusion tensor, and only up to its sign
+(D_ij contains b_i b_j).
 
 Models (``[field] model``, :data:`FIELD_MODELS`):
 
-- ``log_spiral``: b = -(sin p R_hat + cos p phi_hat), the same p everywhere (p = 0: the
+- ``log_spiral``: b = -sin p R_hat + cos p phi_hat, the same p everywhere (p = 0: the
   purely azimuthal field of the letter, Evoli et al. 2012).
 - ``pshirkov2011_ass`` / ``pshirkov2011_bss``: the axisymmetric / bisymmetric spiral disc of
   Pshirkov, Tinyakov, Kronberg & Newton-McGee 2011 (ApJ 738, 192, eqs. 3-5 and Table 3) plus
@@ -28,7 +33,7 @@ Models (``[field] model``, :data:`FIELD_MODELS`):
 
 Where a model's field vanishes (a BSS reversal line, the axis, beyond a model's outer edge)
 the direction is undefined; there b is the ``log_spiral`` direction with the model's pitch
-(on the axis R = 0, where phi_hat is undefined, phi = 0 is taken: b = -(sin p, cos p, 0)).
+(on the axis R = 0, where phi_hat is undefined, phi = 0 is taken: b = (-sin p, cos p, 0)).
 """
 
 from __future__ import annotations
@@ -54,11 +59,11 @@ def _cylindrical(x, y):
 
 
 def log_spiral_direction(pitch_deg: float, x, y) -> np.ndarray:
-    """Unit vectors b = -(sin p R_hat + cos p phi_hat) of a trailing logarithmic spiral with
-    pitch angle p (deg; 0 = azimuthal, clockwise), shape (..., 3)."""
+    """Unit vectors b = -sin p R_hat + cos p phi_hat of a trailing logarithmic spiral with
+    pitch angle p (deg; 0 = azimuthal, along the rotation), shape (..., 3)."""
     _, _, r_hat, phi_hat = _cylindrical(x, y)
     p = np.radians(pitch_deg)
-    return -(np.sin(p) * r_hat + np.cos(p) * phi_hat)
+    return -np.sin(p) * r_hat + np.cos(p) * phi_hat
 
 
 @dataclass(frozen=True)
@@ -66,21 +71,23 @@ class Pshirkov2011:
     """The regular field of Pshirkov et al. 2011 (ApJ 738, 192), in uG.
 
     Disc (their eqs. 3-5, after Sun et al. 2008, A&A 477, 573), with their azimuth
-    theta = -phi (clockwise, 0 at the Sun) and their pitch p_P = -p < 0::
+    theta = phi (along the rotation, 0 at the Sun) and their pitch p_P = -p < 0::
 
         b_P = 1 / tan p_P,   Phi = b_P ln(1 + d / R_sun) - pi / 2,
         g   = cos(theta - b_P ln(r / R_sun) + Phi)        (BSS),  |g|  (ASS),
         B   = B0 R_sun / (max(r, R_c) cos Phi) g exp(-|z| / z0),
         B_r = B sin p_P,   B_theta = B cos p_P
 
-    (the field points clockwise at the Sun, to l = 90 deg + p_P; for the BSS it reverses at
-    r = R_sun + d on the Sun - Galactic centre line). Halo, antisymmetric and toroidal::
+    (the field points along the rotation at the Sun, to l = 90 deg + p_P; for the BSS it
+    reverses at r = R_sun + d on the Sun - Galactic centre line). Halo, antisymmetric and
+    toroidal::
 
-        B_phi^H = +-B0^H / (1 + ((|z| - z0^H) / z1^H)^2) (r / R0^H) exp(1 - r / R0^H),
+        B_phi^H = -+B0^H / (1 + ((|z| - z0^H) / z1^H)^2) (r / R0^H) exp(1 - r / R0^H),
 
-    z1^H = ``z1_inner_kpc`` for |z| < z0^H, else ``z1_outer_kpc``; counterclockwise in the
-    north, clockwise in the south (the local disc field's direction below the plane). The
-    halo jumps at z = 0; there (a node of an odd nz) it is the mean of its two sides.
+    z1^H = ``z1_inner_kpc`` for |z| < z0^H, else ``z1_outer_kpc``; against the rotation in
+    the north (-phi_hat), along it in the south (the local disc field's direction below the
+    plane). The halo jumps at z = 0; there (a node of an odd nz) it is the mean of its two
+    sides.
 
     Parameters: Table 3 of Pshirkov et al. 2011 (their two benchmark models), as quoted with
     that citation by the gammaALPs package (M. Meyer, ``gammaALPs/bfields/gmf.py``,
@@ -115,13 +122,13 @@ class Pshirkov2011:
         return cls(bisymmetric, pitch_deg, halo, halo_b0_south_ug=south)
 
     def components(self, x, y, z):
-        """(B_R, B_phi, B_z) in uG in this module's frame (phi counterclockwise)."""
+        """(B_R, B_phi, B_z) in uG at the points (x, y, z) of the module's frame."""
         r, phi, _, _ = _cylindrical(x, y)
         z = np.asarray(z, dtype=float)
         p = -np.radians(self.pitch_deg)  # the paper's (negative) pitch
         b = 1.0 / np.tan(p)
         big_phi = b * np.log1p(self.d_kpc / self.r_sun_kpc) - 0.5 * np.pi
-        theta = -phi
+        theta = phi  # their azimuth, along the rotation
         with np.errstate(divide="ignore"):
             g = np.cos(theta - b * np.log(np.maximum(r, 1e-300) / self.r_sun_kpc) + big_phi)
         if not self.bisymmetric:
@@ -129,7 +136,7 @@ class Pshirkov2011:
         amp = self.b0_ug * self.r_sun_kpc / (np.maximum(r, self.r_c_kpc) * np.cos(big_phi))
         disc = amp * g * np.exp(-np.abs(z) / self.z0_kpc)
         b_r = disc * np.sin(p)
-        b_phi = -disc * np.cos(p)  # B_theta along the clockwise theta_hat = -phi_hat
+        b_phi = disc * np.cos(p)  # B_theta, theta_hat = phi_hat
         if self.halo:
             b_phi = b_phi + self._halo_phi(r, z)
         return b_r, b_phi, np.zeros_like(b_r)
@@ -139,9 +146,9 @@ class Pshirkov2011:
         z1 = np.where(az < self.halo_z0_kpc, self.halo_z1_inner_kpc, self.halo_z1_outer_kpc)
         shape = (r / self.halo_r0_kpc) * np.exp(1.0 - r / self.halo_r0_kpc)
         shape = shape / (1.0 + ((az - self.halo_z0_kpc) / z1) ** 2)
-        mid = 0.5 * (self.halo_b0_north_ug - self.halo_b0_south_ug)  # z = 0: the mean
+        mid = 0.5 * (self.halo_b0_south_ug - self.halo_b0_north_ug)  # z = 0: the mean
         b0 = np.where(
-            z > 0.0, self.halo_b0_north_ug, np.where(z < 0.0, -self.halo_b0_south_ug, mid)
+            z > 0.0, -self.halo_b0_north_ug, np.where(z < 0.0, self.halo_b0_south_ug, mid)
         )
         return b0 * shape
 
@@ -155,16 +162,18 @@ def _transition(x, h, w):
 class JanssonFarrar2012Disc:
     """The disc field (and toroidal halo) of Jansson & Farrar 2012 (ApJ 757, 14), in uG.
 
-    For 5 <= r <= 20 kpc the disc is split into eight regions by logarithmic spirals
-    r = r_j exp((phi_JF - pi) tan i) (phi_JF = phi + pi: their Sun is at x = -8.5 kpc, so
-    r_j is where dividing line j crosses the Sun's azimuth); in region j::
+    Their frame is right-handed with the Sun at x = -8.5 kpc; their azimuth is
+    phi_JF = pi - phi (mirrored; 0 on the far side of the centre from the Sun), so their
+    phi_hat_JF = -phi_hat. For 5 <= r <= 20 kpc the disc is split into eight regions by
+    logarithmic spirals r = r_j exp((phi_JF - pi) tan i) = r_j exp(-phi tan i) (r_j is where
+    dividing line j crosses the Sun's azimuth); in region j::
 
-        B_r = b_j (5 kpc / r) sin i,   B_phi = b_j (5 kpc / r) cos i,
+        B_r = b_j (5 kpc / r) sin i,   B_phi_JF = b_j (5 kpc / r) cos i,
 
-    for 3 <= r < 5 kpc the molecular ring B_phi = b_ring; both times 1 - L(z; h_disk, w_disk).
-    The toroidal halo (``halo = True``)::
+    for 3 <= r < 5 kpc the molecular ring B_phi_JF = b_ring; both times
+    1 - L(z; h_disk, w_disk). The toroidal halo (``halo = True``)::
 
-        B_phi = exp(-|z| / z0) L(z; h_disk, w_disk) B_n,s (1 - L(r; r_n,s, w_h))
+        B_phi_JF = exp(-|z| / z0) L(z; h_disk, w_disk) B_n,s (1 - L(r; r_n,s, w_h))
 
     with B_n for z > 0, B_s for z < 0 (their mean at z = 0). Table 1 of Jansson & Farrar 2012
     as quoted with that citation by gammaALPs (``gammaALPs/bfields/gmf.py``, ``GMF``): i = 11.5
@@ -173,8 +182,8 @@ class JanssonFarrar2012Disc:
     0.156; b_8 from their flux conservation, b_8 = -sum_{j<8} f_j b_j / f_8 (their Sec. 5.1.1),
     which makes the spiral disc divergence-free; b_ring = 0.1 uG, h_disk = 0.4 kpc, w_disk =
     0.27 kpc; B_n = 1.4 uG, B_s = -1.1 uG, r_n = 9.22 kpc, r_s = 16.7 kpc, w_h = 0.2 kpc, z0 =
-    5.3 kpc. The Sun is in region 5 (b_5 = -2.0 uG): the local field is clockwise and inward,
-    towards l = 90 deg - i.
+    5.3 kpc. The Sun is in region 5 (b_5 = -2.0 uG): the local field points along the rotation
+    and inward, towards l = 90 deg - i. :meth:`components` returns B_phi = -B_phi_JF.
     """
 
     pitch_deg: float = 11.5
@@ -203,13 +212,13 @@ class JanssonFarrar2012Disc:
         tan_i = np.tan(np.radians(self.pitch_deg))
         winding = 2.0 * np.pi * tan_i
         lnr = np.log(np.maximum(r, 1e-300))
-        s = np.mod(lnr - phi * tan_i - np.log(self.r_arms_kpc[0]), winding)
+        s = np.mod(lnr + phi * tan_i - np.log(self.r_arms_kpc[0]), winding)
         bounds = np.log(np.asarray(self.r_arms_kpc) / self.r_arms_kpc[0])
         j = np.searchsorted(bounds, s, side="left")
         return np.where(j >= len(bounds), 0, j)
 
     def components(self, x, y, z):
-        """(B_R, B_phi, B_z) in uG in this module's frame (phi counterclockwise)."""
+        """(B_R, B_phi, B_z) in uG at the points (x, y, z) of the module's frame."""
         r, _, _, _ = _cylindrical(x, y)
         z = np.asarray(z, dtype=float)
         i = np.radians(self.pitch_deg)
@@ -226,7 +235,7 @@ class JanssonFarrar2012Disc:
             tor = tor * _transition(z, self.h_disk_kpc, self.w_disk_kpc)
             mid = 0.5 * (north + south)  # z = 0, where the halo changes: the mean
             b_phi = b_phi + tor * np.where(z > 0.0, north, np.where(z < 0.0, south, mid))
-        return b_r, b_phi, np.zeros_like(b_r)
+        return b_r, -b_phi, np.zeros_like(b_r)  # B_phi = -B_phi_JF
 
 
 def published_model(cfg_field) -> Pshirkov2011 | JanssonFarrar2012Disc:

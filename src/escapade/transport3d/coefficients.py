@@ -23,6 +23,8 @@ width ``diffusion.q_smoothing_kpc`` (``scipy.ndimage.gaussian_filter``, width in
 edges by the nearest value): turbulence driven by the sources does not follow each arm's
 edge. Only A is smoothed, so ``arms = "none"`` gives exactly the 2D engine's D_perp(R, z).
 Q_s at the Sun is interpolated (bilinearly) to x = R_sun, y = 0 when the Sun is no node.
+x, y, z are the package's Galactocentric coordinates (:mod:`escapade.galaxy.gas3d.survey`:
+the Sun at x = +R_sun, Galactic longitude l = 90 deg at +y), those of the arms and the field.
 """
 
 from __future__ import annotations
