@@ -130,6 +130,7 @@ def _kind(key: str) -> tuple[str, tuple]:
 NONE_BASE = {"diffusion.break_rigidity_gv": 300.0, "source.r_cut_kpc": 15.0, "species.z_max": 6}
 NONE_BASE["stochastic.seed"] = 42  # the default seed 0 has no multiples to draw from
 NONE_BASE["field.pitch_angle_deg"] = 10.0  # None: the field model's own pitch
+NONE_BASE["solver.threads"] = 2  # None: the cores of the machine
 """A typical value for the keys whose default is None (off), or is 0."""
 
 

@@ -499,6 +499,14 @@ class SolverConfig(_Section):
     memory_limit_gb: float = Field(
         16.0, gt=0, description="refuse runs whose estimated memory exceeds this"
     )
+    threads: int | None = Field(
+        None,
+        strict=True,
+        ge=1,
+        le=1024,
+        description="threads marching the nuclear network (a pipeline down the species; the "
+        "result does not depend on it); unset: the cores this process may use",
+    )
 
 
 class StochasticConfig(_Section):

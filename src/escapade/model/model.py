@@ -38,7 +38,14 @@ from ..transport.diffusion import build_diffusion
 from ..transport.losses import NuclearLosses
 from ..transport.operator import FaceGeometry
 from ..transport.reacceleration import Reacceleration
-from ..transport.solver import MarchResult, ReusingSolver, SolveStats, SpeciesProblem, march
+from ..transport.solver import (
+    MarchResult,
+    ReusingSolver,
+    SolveStats,
+    SpeciesProblem,
+    available_cores,
+    march_network,
+)
 
 if TYPE_CHECKING:
     from ..leptons import LeptonLosses
@@ -324,17 +331,30 @@ class Model(LeptonChain, AntiprotonChain):
         solver = self.solver
         out: dict[str, MarchResult] = {}
         scheme = self.cfg.solver.energy_scheme
+        nuclei = {nuc.name: nuc for nuc in self.species}
+
+        def make(name: str, before: dict[str, MarchResult]) -> SpeciesProblem:
+            return self.problem(nuclei[name], before)
+
+        # the species of the network marched as a pipeline on solver.threads threads
+        run = dict(threads=self.solver_threads, parents=self.network.parents)
         with threadpool_limits(1):
-            for nuc in self.species:
-                log.debug("solving %s", nuc.name)
-                out[nuc.name] = march(self.grid, self.problem(nuc, out), scheme, solver, progress)
+            log.debug("solving %s", ", ".join(nuclei))
+            out.update(
+                march_network(
+                    self.grid, list(nuclei), make, scheme, solver, **run, progress=progress
+                )
+            )
             # second pass for channels from a species solved after its daughter
             # (p p -> d pi+: 1H -> 2H) and everything those daughters feed
             dirty = {d for _, d, _ in self.network.backward}
-            for nuc in self.species:
-                if nuc.name in dirty or dirty & set(self.network.parents(nuc.name)):
-                    out[nuc.name] = march(self.grid, self.problem(nuc, out), scheme, solver)
-                    dirty.add(nuc.name)
+            again = []
+            for name in nuclei:
+                if name in dirty or dirty & set(self.network.parents(name)):
+                    again.append(name)
+                    dirty.add(name)
+            if again:
+                out.update(march_network(self.grid, again, make, scheme, solver, **run, solved=out))
             if self.pbar is not None:
                 log.debug("solving pbar")
                 out["pbar"] = self.solve_antiprotons(out, scheme, solver, progress)
@@ -342,6 +362,13 @@ class Model(LeptonChain, AntiprotonChain):
                 log.debug("solving e-, e+")
                 out.update(self.solve_leptons(out, scheme, solver, progress))
         return out
+
+    @property
+    def solver_threads(self) -> int:
+        """Threads of the network's march: ``[solver] threads``, by default the cores this
+        process may run on."""
+        n = self.cfg.solver.threads
+        return n if n is not None else available_cores()
 
     def solve(self, full: bool = False, progress: Callable[[], None] | None = None):
         """Solve the model and return the output :class:`xarray.Dataset`."""

@@ -23,7 +23,7 @@ nothing about nuclei.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -95,18 +95,37 @@ def assemble(
     diag[1:] += tr[:-1]  # face at i-1/2
     diag += cu[:, 1:]  # upward flux through the face above
     diag += cd[:, :-1]  # downward flux through the face below
-    n = ni * nj
-    upper_z = np.zeros((ni, nj))
-    upper_z[:, :-1] = -cd[:, 1:-1]  # A[j, j+1]: what comes down from j+1
-    lower_z = np.zeros((ni, nj))
-    lower_z[:, :-1] = -cu[:, 1:-1]  # A[j+1, j]: what goes up from j
-    off_r = -tr[:-1].ravel()  # couplings (i, i+1) for i = 0..ni-2
-    return sp.diags(
-        [diag.ravel(), upper_z.ravel()[:-1], lower_z.ravel()[:-1], off_r, off_r],
-        [0, 1, -1, nj, -nj],
-        shape=(n, n),
-        format="csc",
-    )
+    upper = -cd[:, 1:-1]  # A[j, j+1] for j = 0..nj-2: what comes down from j+1
+    lower = -cu[:, 1:-1]  # A[j+1, j]: what goes up from j
+    off_r = -tr[:-1]  # couplings (i, i+1) for i = 0..ni-2
+    indptr, indices, take = _csc_pattern(ni, nj)
+    # CSC arrays filled directly (the 5-point pattern depends on the grid only)
+    data = np.concatenate([diag.ravel(), upper.ravel(), lower.ravel(), off_r.ravel()])[take]
+    return sp.csc_matrix((data, indices, indptr), shape=(ni * nj, ni * nj))
+
+
+@lru_cache(maxsize=16)
+def _csc_pattern(ni: int, nj: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSC structure of the 5-point operator on ni x nj unknowns (z fastest), and for each
+    stored entry its index in [diagonal (ni nj), upward couplings (ni (nj-1)), downward
+    couplings (ni (nj-1)), radial couplings ((ni-1) nj)] concatenated."""
+    node = np.arange(ni * nj).reshape(ni, nj)
+    n_vert = ni * (nj - 1)
+    lo, hi = node[:, :-1].ravel(), node[:, 1:].ravel()  # vertical neighbours (j, j+1)
+    inner, outer = node[:-1].ravel(), node[1:].ravel()  # radial neighbours (i, i+1)
+    rows = np.concatenate([node.ravel(), lo, hi, inner, outer])
+    cols = np.concatenate([node.ravel(), hi, lo, outer, inner])
+    k_vert = np.arange(n_vert)
+    k_rad = 2 * n_vert + ni * nj + np.arange((ni - 1) * nj)
+    diag = np.arange(ni * nj)
+    src = np.concatenate([diag, ni * nj + k_vert, ni * nj + n_vert + k_vert, k_rad, k_rad])
+    order = np.lexsort((rows, cols))  # by column, then row
+    indptr = np.zeros(ni * nj + 1, dtype=np.int32)
+    np.cumsum(np.bincount(cols, minlength=ni * nj), out=indptr[1:])
+    out = (indptr, rows[order].astype(np.int32), src[order])
+    for a in out:  # shared by every matrix of the grid
+        a.setflags(write=False)
+    return out
 
 
 def boundary_outflow(

@@ -23,12 +23,20 @@ factorisation as a preconditioner for conjugate gradients (BiCGSTAB when a wind
 makes the matrix non-symmetric), refactorising only when that fails to converge
 within a few iterations. Every solve's residual is checked, and every density for
 finiteness and positivity.
+
+The species of a network are marched by :func:`march_network` as a pipeline on
+``[solver] threads`` threads: a species goes down in energy as soon as its parents (and
+the earlier species that may refresh its preconditioner) have passed each energy, and the
+sparse factorisations, triangular solves and products release the GIL. Every solve sees
+the inputs and the preconditioner of the serial march, so the result is the same, bit for
+bit, whatever the number of threads.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -54,6 +62,13 @@ UPWARD_MIN = 1e-3
 skip the upward half-sweep of the preconditioner."""
 
 
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
 class SolverError(RuntimeError):
     """A linear solve that did not reach its tolerance, or produced a non-finite density."""
 
@@ -73,9 +88,12 @@ class SolveStats:
 class ReusingSolver:
     """Solves M x = b for a sequence of similar SPD matrices.
 
-    Keeps sparse LU factorisations (the last one, and one per key) and uses them to
-    precondition conjugate gradients for the next matrix; refactorises when CG needs
-    more than ``max_cg_iterations``.
+    Keeps one sparse LU factorisation per key (an energy index and a family of species)
+    and uses it to precondition conjugate gradients for the other matrices of that key
+    (the other species at the same energy per nucleon, and the same species at the next
+    parameter point of a fit or scan); a matrix for which CG needs more than
+    ``max_cg_iterations`` is factorised and replaces the key's factorisation. Safe to
+    share between the threads of :func:`march_network`, which orders the solves of a key.
     """
 
     rtol: float = 1e-10
@@ -85,63 +103,111 @@ class ReusingSolver:
     and 1e-10 while GMRES needs ~20 % fewer iterations."""
     max_cg_iterations: int = 12
     stats: SolveStats = field(default_factory=SolveStats)
-    _lu: object = None
     _cache: dict = field(default_factory=dict)
     _coupled: dict = field(default_factory=dict)
     """Plane factorisations of the last coupled (reacceleration) solve, by group and grid."""
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def reset(self) -> None:
-        """Forget the last factorisation (the per-energy cache is kept)."""
-        self._lu = None
+    def _count(self, factorizations=0, cg_solves=0, cg_iterations=0, residual=0.0) -> None:
+        with self._lock:
+            st = self.stats
+            st.factorizations += factorizations
+            st.cg_solves += cg_solves
+            st.cg_iterations += cg_iterations
+            st.max_relative_residual = max(st.max_relative_residual, residual)
 
-    def _factorize(self, m, key):
-        self._lu = spla.splu(m, permc_spec="MMD_AT_PLUS_A")
-        self.stats.factorizations += 1
-        if key is not None:
-            self._cache[key] = self._lu
-
-    def solve(self, m, b: np.ndarray, context: str, symmetric: bool = True, key=None) -> np.ndarray:
+    def solve(
+        self,
+        m,
+        b: np.ndarray,
+        context: str,
+        symmetric: bool = True,
+        key=None,
+        state: dict | None = None,
+    ) -> np.ndarray:
         """Solve m x = b; ``symmetric=False`` (a wind) uses BiCGSTAB instead of CG.
 
-        ``key`` (the energy index) selects the preconditioner: the factorisation made
-        for the same key (another species at the same energy per nucleon: nearly the
-        same operator) if there is one, else the last one made (the previous energy).
+        ``key`` (energy index, family) selects the preconditioner: the factorisation kept
+        for it (made for another species at the same energy per nucleon, or in an earlier
+        solve of a fit: nearly the same operator), else ``state["lu"]``, the one the same
+        march used at the previous energy. When there is none, or the Krylov solve needs
+        more than ``max_cg_iterations``, m is factorised and solved directly (with one
+        step of iterative refinement), and its factorisation becomes the key's. So the
+        choice depends only on the earlier solves of the same key and on the march's own
+        history, not on the order threads run in (:func:`march_network` orders the
+        solves of a key as the serial march does).
         """
+        state = {} if state is None else state
         bnorm = float(np.linalg.norm(b))
         if bnorm == 0.0:
             return np.zeros_like(b)
         x = None
-        lu = self._cache.get(key, self._lu)
+        lu = self._cache.get(key) if key is not None else None
+        lu = lu if lu is not None else state.get("lu")
         if lu is not None:
-            pre = spla.LinearOperator(m.shape, matvec=lu.solve, dtype=float)
-            iters = [0]
-
-            def count(_):
-                iters[0] += 1
-
-            kw = dict(x0=lu.solve(b), rtol=self.rtol, atol=0.0, M=pre, callback=count)
             if symmetric:
-                x, info = spla.cg(m, b, maxiter=self.max_cg_iterations, **kw)
+                x, iters = _pcg(m, b, lu.solve, self.rtol * bnorm, self.max_cg_iterations)
             else:
-                x, info = spla.bicgstab(m, b, maxiter=self.max_cg_iterations, **kw)
-            self.stats.cg_iterations += iters[0]
-            if info != 0:
-                x = None
-            else:
-                self.stats.cg_solves += 1
+                x, iters = _bicgstab(m, b, lu, self.rtol, self.max_cg_iterations)
+            self._count(cg_solves=int(x is not None), cg_iterations=iters)
         if x is None:
-            self._factorize(m, key)
-            x = self._lu.solve(b)
+            lu = spla.splu(m, **SPLU)
+            self._count(factorizations=1)
+            x = lu.solve(b)
             # one step of iterative refinement
-            x = x + self._lu.solve(b - m @ x)
+            x = x + lu.solve(b - m @ x)
+            if key is not None:
+                self._cache[key] = lu
+        state["lu"] = lu
         res = float(np.linalg.norm(m @ x - b)) / bnorm
-        self.stats.max_relative_residual = max(self.stats.max_relative_residual, res)
+        self._count(residual=res)
         if not np.isfinite(res) or res > max(100.0 * self.rtol, 1e-8):
             raise SolverError(
                 f"linear solve did not converge for {context}: relative residual {res:.2e} "
                 f"(tolerance {self.rtol:.1e})"
             )
         return x
+
+
+def _pcg(m, b: np.ndarray, psolve, atol: float, maxiter: int):
+    """Preconditioned conjugate gradients from x0 = psolve(b), stopping when the
+    recursive residual's norm is below ``atol`` (as scipy's ``cg``, without its
+    per-call wrappers: each iteration is one preconditioner solve, one product and
+    three vector updates); returns (x, iterations), x None if not converged."""
+    x = psolve(b)
+    r = b - m @ x
+    p = rho_prev = None
+    for it in range(maxiter + 1):
+        if np.linalg.norm(r) < atol:
+            return x, it
+        if it == maxiter:
+            break
+        z = psolve(r)
+        rho = float(r @ z)
+        if p is None:
+            p = z
+        else:
+            p = z + (rho / rho_prev) * p
+        q = m @ p
+        alpha = rho / float(p @ q)
+        x += alpha * p
+        r -= alpha * q
+        rho_prev = rho
+    return None, maxiter
+
+
+def _bicgstab(m, b: np.ndarray, lu, rtol: float, maxiter: int):
+    """scipy's BiCGSTAB preconditioned by ``lu`` from x0 = lu.solve(b)."""
+    pre = spla.LinearOperator(m.shape, matvec=lu.solve, dtype=float)
+    iters = [0]
+
+    def count(_):
+        iters[0] += 1
+
+    x, info = spla.bicgstab(
+        m, b, x0=lu.solve(b), rtol=rtol, atol=0.0, M=pre, callback=count, maxiter=maxiter
+    )
+    return (x if info == 0 else None), iters[0]
 
 
 def check_density(n: np.ndarray, context: str) -> None:
@@ -195,6 +261,11 @@ class MarchResult:
     escaped: np.ndarray
     destroyed: np.ndarray
 
+    @classmethod
+    def empty(cls, grid: Grid) -> MarchResult:
+        ne = grid.n_ekin
+        return cls(np.zeros((ne, grid.nr, grid.nz)), np.zeros(ne), np.zeros(ne), np.zeros(ne))
+
 
 def march(
     grid: Grid,
@@ -215,42 +286,167 @@ def march(
         raise ValueError(f"energy scheme {scheme!r} unknown; allowed: {', '.join(SCHEMES)}")
     if problem.energy_diffusion is not None:
         return march_coupled(grid, problem, scheme, solver, progress)
-    solver = solver or ReusingSolver()
-    solver.reset()
+    out = MarchResult.empty(grid)
+    _march_into(out, grid, problem, scheme, solver or ReusingSolver(), progress)
+    return out
+
+
+def _march_into(
+    out: MarchResult,
+    grid: Grid,
+    problem: SpeciesProblem,
+    scheme: str,
+    solver: ReusingSolver,
+    progress: Callable[[], None] | None = None,
+    wait: Callable[[int], None] | None = None,
+    done: Callable[[int], None] | None = None,
+) -> None:
+    """The energy march of :func:`march`, filling ``out`` in place: ``wait(k)`` is called
+    before energy k is solved (its source may read other species at k), ``done(k)`` once
+    ``out`` holds it."""
     geom = FaceGeometry(grid)
     vol = grid.volume_kpc3
+    inside = grid.interior
     e = grid.ekin_gev_per_n
     h = grid.dlnekin
     ne = grid.n_ekin
-    dens = np.zeros((ne, grid.nr, grid.nz))
-    injected = np.zeros(ne)
-    escaped = np.zeros(ne)
-    destroyed = np.zeros(ne)
     g1 = np.zeros((grid.nr, grid.nz))
     g2 = np.zeros((grid.nr, grid.nz))
+    sym = problem.flow_z is None
+    state: dict = {}  # the preconditioner of the previous energy
     for k in range(ne - 1, -1, -1):
         alpha, b1, b2 = SCHEMES[scheme] if k <= ne - 3 else SCHEMES["upwind"]
         d_r, d_z = problem.diffusion(k)
         t_r, t_z = conductances(geom, d_r, d_z)
         gamma = problem.destruction(k)
         b = problem.loss(k)
+        if wait is not None:
+            wait(k)
         q = problem.source(k)
         diag_extra = vol * (gamma + alpha * b / (h * e[k]))
         rhs = vol * (q + (b1 * g1 + b2 * g2) / (h * e[k]))
         m = assemble(grid, t_r, t_z, diag_extra, problem.flow_z)
         ctx = f"species {problem.name} at {e[k]:.4g} GeV/n on a {grid.nr}x{grid.nz} grid"
-        sym = problem.flow_z is None
-        u = solver.solve(m, to_unknowns(grid, rhs), ctx, symmetric=sym, key=(k, problem.family))
+        key = (k, problem.family)
+        u = solver.solve(m, to_unknowns(grid, rhs), ctx, symmetric=sym, key=key, state=state)
         n_k = to_full(grid, u)
         check_density(n_k, ctx)
-        dens[k] = n_k
-        injected[k] = float(np.sum((vol * q)[grid.interior]))
-        escaped[k] = boundary_outflow(grid, t_r, t_z, n_k, problem.flow_z)
-        destroyed[k] = float(np.sum(vol * gamma * n_k))
+        out.density[k] = n_k
+        out.injected[k] = float(np.sum((vol * q)[inside]))
+        out.escaped[k] = boundary_outflow(grid, t_r, t_z, n_k, problem.flow_z)
+        out.destroyed[k] = float(np.sum(vol * gamma * n_k))
         g2, g1 = g1, b * n_k
+        if done is not None:
+            done(k)
         if progress is not None:
             progress()
-    return MarchResult(dens, injected, escaped, destroyed)
+
+
+class _Aborted(Exception):
+    """Another species of a :func:`march_network` run failed."""
+
+
+def march_network(
+    grid: Grid,
+    names: Sequence[str],
+    make_problem: Callable[[str, dict[str, MarchResult]], SpeciesProblem],
+    scheme: str = "bdf2",
+    solver: ReusingSolver | None = None,
+    threads: int = 1,
+    progress: Callable[[], None] | None = None,
+    parents: Callable[[str], Iterable[str]] | None = None,
+    solved: Mapping[str, MarchResult] | None = None,
+) -> dict[str, MarchResult]:
+    """March the species ``names`` in this order, each one's source reading the species
+    before it at the same energy (a spallation network, heaviest first).
+
+    ``make_problem(name, before)`` builds the problem of ``name``, ``before`` mapping
+    ``solved`` (species solved earlier, read-only) and the names before it in this run
+    to their results, which are filled in place as the marches go down in energy.
+
+    With ``threads`` > 1 the marches run concurrently as a pipeline down the network:
+    a species waits at energy k until its ``parents`` among ``names`` (default: every
+    earlier one) and the earlier species of its family (which may refresh the shared
+    preconditioner at k, :meth:`ReusingSolver.solve`) have passed k. The linear algebra
+    releases the GIL. Every solve sees the same inputs and preconditioner as in the
+    serial march, so the result does not depend on the number of threads. With
+    reacceleration (the coupled solve reads the sources at all energies at once) the
+    species run one after the other.
+    """
+    solver = solver or ReusingSolver()
+    if scheme not in SCHEMES:
+        raise ValueError(f"energy scheme {scheme!r} unknown; allowed: {', '.join(SCHEMES)}")
+    out = {n: MarchResult.empty(grid) for n in names}
+    before = dict(solved or {})
+    probs = []
+    for n in names:
+        probs.append(make_problem(n, dict(before)))
+        before[n] = out[n]
+    if any(p.energy_diffusion is not None for p in probs):
+        for i, n in enumerate(names):  # one after the other, each built on complete parents
+            before = {**(solved or {}), **{m: out[m] for m in names[:i]}}
+            out[n] = march(grid, make_problem(n, before), scheme, solver, progress)
+        return out
+    index = {n: i for i, n in enumerate(names)}
+    deps = []
+    for i, (n, p) in enumerate(zip(names, probs, strict=True)):
+        dep = set(range(i)) if parents is None else {index[q] for q in parents(n) if q in index}
+        # the earlier species of the family: they may refresh the preconditioner at k
+        dep |= {j for j in range(i) if probs[j].family == p.family}
+        deps.append(sorted(j for j in dep if j < i))
+    level = [grid.n_ekin] * len(names)  # lowest energy index each march has finished
+    cv = threading.Condition()
+    failed = [False]
+    lock = threading.Lock()
+
+    def tick():
+        with lock:
+            progress()
+
+    def run(i: int) -> None:
+        def wait(k: int) -> None:
+            if not deps[i]:
+                return
+            with cv:
+                cv.wait_for(lambda: failed[0] or all(level[j] <= k for j in deps[i]))
+                if failed[0]:
+                    raise _Aborted
+
+        def done(k: int) -> None:
+            with cv:
+                level[i] = k
+                cv.notify_all()
+
+        try:
+            _march_into(
+                out[names[i]],
+                grid,
+                probs[i],
+                scheme,
+                solver,
+                None if progress is None else tick,
+                wait=wait,
+                done=done,
+            )
+        except BaseException:
+            with cv:
+                failed[0] = True
+                cv.notify_all()
+            raise
+
+    workers = max(1, min(int(threads), len(names)))
+    if workers == 1:
+        for i in range(len(names)):
+            run(i)
+        return out
+    # jobs start in order, so the earliest unfinished species always runs: no deadlock
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="escapade-march") as pool:
+        futures = [pool.submit(run, i) for i in range(len(names))]
+        errors = [f.exception() for f in futures]
+    real = [e for e in errors if e is not None and not isinstance(e, _Aborted)]
+    if real:
+        raise real[0]
+    return out
 
 
 def _energy_steps(grid: Grid) -> tuple[np.ndarray, np.ndarray]:
@@ -388,7 +584,7 @@ class _CoupledSystem:
         owner = [min(stride * -(-k // stride), ne - 1) for k in range(ne)]
         at = sorted(set(owner))
         # SuperLU releases the GIL: factorise the energy blocks on all cores
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        with ThreadPoolExecutor(max_workers=available_cores()) as pool:
             made = dict(
                 zip(at, pool.map(lambda j: spla.splu(self.mats[j], **SPLU), at), strict=True)
             )
