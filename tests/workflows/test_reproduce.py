@@ -23,6 +23,8 @@ def test_reproduce_fast(tmp_path, capsys):
         "INFO reproduce: letter era finished: 8 of 8 values of tau ok",
         "INFO reproduce: modern era started: 2 values of tau",
         "INFO reproduce: modern era finished: 2 of 2",
+        "INFO reproduce: stochastic sources: 1000 realisations at tau = 0, 0.85",
+        "INFO reproduce: stochastic sources finished",
         "INFO reproduce: figures written",
         "INFO reproduce: report written",
     ]
@@ -31,7 +33,8 @@ def test_reproduce_fast(tmp_path, capsys):
     assert (
         len(re.findall(r"INFO scan: point \d/8 \(diffusion.tau=.*\) done in .*; \d left", err)) == 8
     )
-    for name in ("fig1_emissivity", "fig2_longitude_profile", "fig3_anisotropy", "bc", "pbar_p"):
+    figures = ("fig1_emissivity", "fig2_longitude_profile", "fig3_anisotropy", "bc", "pbar_p")
+    for name in figures + ("knee_spectra",):
         for ext in ("png", "pdf"):
             assert (out / "figures" / f"{name}.{ext}").stat().st_size > 1000
     summary = json.loads((out / "summary.json").read_text())
@@ -52,3 +55,11 @@ def test_reproduce_fast(tmp_path, capsys):
     assert {"0", "0.85"} <= set(summary["modern"])
     report = (out / "report.md").read_text()
     assert "The letter's claims" in report and "figures/fig3_anisotropy.png" in report
+    # the stochastic nearby sources (issue 18): P(A < 1e-3) and the DAMPE-sized bumps
+    st = summary["stochastic"]
+    assert st["realisations"] == 1000 and 0.1 < st["dampe"]["bump"] < 0.5
+    for tau in ("0", "0.85"):
+        for k in ("p_proton_dipole_below_1e-3_10tev", "p_proton_dipole_below_1e-3_100tev"):
+            assert 0.0 <= st[tau][k] <= 1.0
+        assert 0.0 <= st[tau]["bump_fraction_dampe_size"] <= 1.0
+    assert "Stochastic nearby sources" in report and "source stochasticity" in report

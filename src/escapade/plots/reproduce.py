@@ -162,7 +162,12 @@ def anisotropy_figure(letter: xr.Dataset, stochastic: xr.Dataset | None = None) 
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("proton kinetic energy [GeV]")
-    ax.set_ylabel("radial dipole of protons 3 D |dN/dR| / (c N)")
+    ax.set_ylabel(
+        "radial dipole of protons 3 D |dN/dR| / (c N)"
+        if stochastic is None
+        else "dipole of protons: smooth 3 D |dN/dR| / (c N), with sources 3 D |grad N| / (c N)",
+        fontsize=8 if stochastic is not None else None,
+    )
     ax.set_title(
         "Figure 3: anisotropy from diffusion" + (" and nearby sources" if stochastic else "")
     )

@@ -48,6 +48,10 @@ A_AT_TEV = (10.0, 100.0)
 LIGHT_ETOT_GEV = np.geomspace(1.0e2, 1.0e6, 41)
 """Total energies per particle of the light (1H + 4He) flux quantiles."""
 DAMPE_PROTONS = "H:DAMPE"
+WORKER_TRIM = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 2**30}
+"""dask config of the scan's local workers, as ``escapade stochastic --workers`` sets it: the
+realisations make many short-lived ~1 MB arrays, and with dask's default trim threshold
+(64 KiB) glibc maps and unmaps each one, 2-3x slower."""
 
 
 def stochastic_config(settings: Settings, tau: float, d0_cm2_s: float) -> Config:
@@ -165,6 +169,8 @@ def run_stochastic(
 ) -> xr.Dataset | None:
     """The records of :func:`evaluate_stochastic` for the taus of ``d0_by_tau`` through the
     scan machinery (checkpointed in ``outdir/scan_stochastic.nc.points``); None without taus."""
+    import dask
+
     from ..scan import scan
 
     if not d0_by_tau:
@@ -177,13 +183,14 @@ def run_stochastic(
         ", ".join(f"{t:g}" for t in taus),
         " x ".join(str(n) for n in settings.stochastic_grid),
     )
-    ds = scan(
-        stochastic_config(settings, taus[0], d0_by_tau[taus[0]]),
-        {"diffusion.tau": taus},
-        client=client,
-        output=Path(outdir) / "scan_stochastic.nc",
-        evaluate=functools.partial(_evaluate_at, d0_by_tau=tuple(sorted(d0_by_tau.items()))),
-    )
+    with dask.config.set(WORKER_TRIM):
+        ds = scan(
+            stochastic_config(settings, taus[0], d0_by_tau[taus[0]]),
+            {"diffusion.tau": taus},
+            client=client,
+            output=Path(outdir) / "scan_stochastic.nc",
+            evaluate=functools.partial(_evaluate_at, d0_by_tau=tuple(sorted(d0_by_tau.items()))),
+        )
     log.info("stochastic sources finished (%.0f s)", time.perf_counter() - t0)
     return ds
 
