@@ -29,10 +29,18 @@ def cmd_run(args) -> int:
         sol = with_stochastic(sol, catalogue=catalogue)
     sol.write(out)
     print(
-        f"wrote {out} ({len(model.species)} species, {model.grid.nr}x{model.grid.nz}x"
-        f"{model.grid.n_ekin} grid, {sol.dataset.attrs['run_seconds']:.2f} s)"
+        f"wrote {out} ({len(model.species)} species, {grid_text(cfg)} grid, "
+        f"{sol.dataset.attrs['run_seconds']:.2f} s)"
     )
     return 0
+
+
+def grid_text(cfg) -> str:
+    """The grid of a config: nr x nz x n_ekin (2D) or nxy x nxy x nz x n_ekin (3D)."""
+    g = cfg.grid
+    if cfg.transport.geometry == "3d":
+        return f"{g.nxy}x{g.nxy}x{g.nz}x{g.n_ekin} (x, y, z, E)"
+    return f"{g.nr}x{g.nz}x{g.n_ekin}"
 
 
 def _stochastic_catalogue(cfg):
@@ -55,9 +63,8 @@ def summary(ds) -> str:
     d = sol.config.diffusion
     lines = [
         f"escapade solution (written by escapade {ds.attrs['escapade_version']})",
-        f"  grid: nr={ds.sizes['r_kpc']} x nz={ds.sizes['z_kpc']}"
-        f" x n_ekin={ds.sizes['ekin_gev_per_n']}"
-        f"  R_max={sol.config.galaxy.r_max_kpc} kpc, H={sol.config.galaxy.halo_height_kpc} kpc,"
+        f"  grid: {_grid_sizes(sol)}  R_max={sol.config.galaxy.r_max_kpc} kpc,"
+        f" H={sol.config.galaxy.halo_height_kpc} kpc,"
         f" E = {float(ds.ekin_gev_per_n[0]):.3g}-{float(ds.ekin_gev_per_n[-1]):.3g} GeV/n",
         f"  species: {', '.join(sol.species)}",
         f"  diffusion: {d.model}, D0={d.d0_cm2_s:.3g} cm^2/s"
@@ -68,7 +75,8 @@ def summary(ds) -> str:
     ]
     sp = "1H" if "1H" in sol.species else sol.species[0]
     e = ds.ekin_gev_per_n.values
-    lines.append(f"  at the Sun, {sp}:    E [GeV/n]   D [cm^2/s]   anisotropy (radial)")
+    kind = "dipole, full tensor" if sol.config.transport.geometry == "3d" else "radial"
+    lines.append(f"  at the Sun, {sp}:    E [GeV/n]   D [cm^2/s]   anisotropy ({kind})")
     for target in (1e2, 1e3, 1e4):
         if e[0] <= target <= e[-1]:
             dsun = interp_log_x(
@@ -77,6 +85,14 @@ def summary(ds) -> str:
             an = interp_positive_log(target, e, ds.anisotropy.sel(species=sp).values, empty=0.0)
             lines.append(f"                      {target:9.3g}   {dsun:10.3e}   {an:10.3e}")
     return "\n".join(lines)
+
+
+def _grid_sizes(sol) -> str:
+    ds = sol.dataset
+    if sol.config.transport.geometry == "3d":
+        n_e = ds.sizes["ekin_gev_per_n"]
+        return f"nxy={ds.sizes['x_kpc']} x nz={ds.sizes['z_kpc']} x n_ekin={n_e} (3D, x, y, z)"
+    return f"nr={ds.sizes['r_kpc']} x nz={ds.sizes['z_kpc']} x n_ekin={ds.sizes['ekin_gev_per_n']}"
 
 
 def cmd_info(args) -> int:
@@ -91,7 +107,9 @@ def register(sub) -> None:
     r.add_argument("config", help="TOML configuration file")
     r.add_argument("-o", "--output", default="out.nc", help="output netCDF file (default out.nc)")
     r.add_argument(
-        "--full", action="store_true", help="also store the density on the whole (R, z) grid"
+        "--full",
+        action="store_true",
+        help="also store the density on the whole grid ((R, z), or (x, y, z) in 3D)",
     )
     add_verbosity_arguments(r)
     r.set_defaults(func=cmd_run)

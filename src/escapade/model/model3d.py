@@ -65,14 +65,36 @@ def _refuse_unsupported(cfg: Config) -> None:
             )
 
 
-def gas_on_nodes(gas, x, y, z) -> GasOnGrid:
-    """Gas densities (cm^-3) at the 3D nodes: the survey gas's 3D face, or the axisymmetric
-    gas at R = sqrt(x^2 + y^2). Dark gas counts as atomic hydrogen, as in the 2D engine."""
+GAS_Z_ORDER = 4
+"""Gauss-Legendre points of the gas's vertical cell average (as the 2D engine's
+:meth:`escapade.grid.Grid.cell_average`): the gas discs (~0.1 kpc) are thinner than a cell."""
+
+
+def _z_average(func, x, y, z, dz_kpc: float) -> np.ndarray:
+    """Mean of ``func(x, y, z')`` over z' in [z - dz/2, z + dz/2] (Gauss-Legendre)."""
+    t, w = np.polynomial.legendre.leggauss(GAS_Z_ORDER)
+    return sum(0.5 * wi * func(x, y, z + 0.5 * dz_kpc * ti) for ti, wi in zip(t, w, strict=True))
+
+
+def _on_radius(func):
+    """``func(r, z)`` of an axisymmetric model as a function of (x, y, z)."""
+    return lambda x, y, z: func(np.hypot(x, y), z)
+
+
+def gas_on_nodes(gas, x, y, z, dz_kpc: float) -> GasOnGrid:
+    """Gas densities (cm^-3) on the 3D nodes, averaged over each node's z cell: the survey
+    gas's 3D face, or the axisymmetric gas at R = sqrt(x^2 + y^2). Dark gas counts as atomic
+    hydrogen, as in the 2D engine."""
     if hasattr(gas, "n_hi_3d_cm3"):
-        hi = gas.n_hi_3d_cm3(x, y, z) + gas.n_dark_3d_cm3(x, y, z)
-        return GasOnGrid(hi, gas.n_h2_3d_cm3(x, y, z), gas.n_hii_3d_cm3(x, y, z), gas.he_to_h)
-    r = np.hypot(x, y)
-    return GasOnGrid(gas.n_hi_cm3(r, z), gas.n_h2_cm3(r, z), gas.n_hii_cm3(r, z), gas.he_to_h)
+
+        def hi(x, y, z):
+            return gas.n_hi_3d_cm3(x, y, z) + gas.n_dark_3d_cm3(x, y, z)
+
+        faces = (hi, gas.n_h2_3d_cm3, gas.n_hii_3d_cm3)
+    else:
+        faces = tuple(_on_radius(f) for f in (gas.n_hi_cm3, gas.n_h2_cm3, gas.n_hii_cm3))
+    hi_, h2_, hii_ = (_z_average(f, x, y, z, dz_kpc) for f in faces)
+    return GasOnGrid(hi_, h2_, hii_, gas.he_to_h)
 
 
 @dataclass
@@ -111,7 +133,7 @@ class Model3D:
         g = cfg.grid
         grid = Grid3D(cfg.galaxy.r_max_kpc, cfg.galaxy.halo_height_kpc, g.nxy, g.nz)
         x, y, z = (grid.to_unknowns(a) for a in grid.mesh())
-        gas = gas_on_nodes(build_gas(cfg), x, y, z)
+        gas = gas_on_nodes(build_gas(cfg), x, y, z, grid.dz_kpc)
         shape = source_density_3d(cfg, x, y, z, dz_kpc=grid.dz_kpc)
         b = field_direction(cfg.field, *grid.mesh())
         model = cls(

@@ -42,7 +42,9 @@ def _window(axis: np.ndarray, at: float) -> slice:
 
 def sun_values(grid, density_full: np.ndarray, sun_r_kpc: float):
     """N and grad N (1/kpc units of N) at (R_sun, 0, 0) for each energy of a
-    (n_ekin, nxy, nxy, nz) density: arrays (n_ekin,) and (n_ekin, 3)."""
+    (n_ekin, nxy, nxy, nz) density: arrays (n_ekin,) and (n_ekin, 3): second-order central
+    differences on the nodes, interpolated to the Sun by a tricubic spline (the spline's own
+    derivative was 3 % further from the converged 2D dipole at dx = 0.5 kpc)."""
     sx, sy, sz = (
         _window(a, v) for a, v in ((grid.x_kpc, sun_r_kpc), (grid.y_kpc, 0.0), (grid.z_kpc, 0.0))
     )
