@@ -63,7 +63,9 @@ def test_positivity_of_the_schemes():
     out = {}
     for scheme in ("symmetric", "monotone"):
         op = assemble(grid, 1.0, 100.0, b, scheme)
-        out[scheme] = solve_steady(grid, op.matrix, 0.0, point, rtol=1e-11).min_over_max
+        res = solve_steady(grid, op.matrix, 0.0, point, rtol=1e-11)
+        out[scheme] = res.min_over_max
+        assert res.u[res.min_index] == res.u.min()
         if scheme == "monotone":
             a = op.matrix.tocoo()
             assert np.all(a.data[a.row != a.col] <= 0.0)

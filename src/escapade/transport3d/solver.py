@@ -62,8 +62,11 @@ class SteadyResult:
     relative_residual: float
     iterations: int
     min_over_max: float
-    """min(u) / max(u) (negative where the scheme undershoots)."""
+    """min(u) / max(|u|) (negative where the scheme undershoots)."""
     rebuilt: bool
+    min_index: int = -1
+    """Index among the unknowns of the minimum of u (``grid.mesh()`` coordinates at
+    ``grid.inside``): where an undershoot is."""
 
 
 @dataclass
@@ -204,6 +207,7 @@ def solve_steady(
             f"3D solve for {ctx}: relative residual {res:.2e} above the tolerance {solver.rtol:.1e}"
         )
     peak = float(np.max(np.abs(u)))
-    ratio = float(np.min(u)) / peak if peak > 0 else 0.0
+    where = int(np.argmin(u))
+    ratio = float(u[where]) / peak if peak > 0 else 0.0
     solver.stats.min_over_max = min(solver.stats.min_over_max, ratio)
-    return SteadyResult(u, res, iters, ratio, rebuilt)
+    return SteadyResult(u, res, iters, ratio, rebuilt, where)
