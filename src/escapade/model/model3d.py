@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
+from scipy.interpolate import RegularGridInterpolator
 from threadpoolctl import threadpool_limits
 
 from ..config import Config, ConfigError
@@ -193,15 +194,20 @@ class Model3D:
         return d_perp / CM2_S_PER_KPC2_MYR, d_par / CM2_S_PER_KPC2_MYR
 
     def diffusion_at_sun_cm2_s(self, nuc: Nuclide) -> tuple[np.ndarray, np.ndarray]:
-        """(D_perp, D_par) at the Sun (x = R_sun, y = z = 0) per energy, cm^2/s."""
+        """(D_perp, D_par) at the Sun (x = R_sun, y = z = 0) per energy, cm^2/s (the smoothed
+        source density Q interpolated to the Sun from the grid's plane)."""
         r_sun = self.cfg.galaxy.sun_r_kpc
         x, y, z = np.array([[[r_sun]]]), np.zeros((1, 1, 1)), np.zeros((1, 1, 1))
-        out = [
-            diffusion_fields(self.cfg, x, y, z, float(nuc.rigidity_gv(e)), float(nuc.beta(e)))
+        plane = RegularGridInterpolator((self.grid.x_kpc, self.grid.y_kpc), self._q[:, :, 0])
+        q_sun = np.full((1, 1, 1), float(plane([[r_sun, 0.0]])[0]))
+        pairs = [
+            diffusion_fields(
+                self.cfg, x, y, z, float(nuc.rigidity_gv(e)), float(nuc.beta(e)), q=q_sun
+            )
             for e in self.ekin_gev_per_n
         ]
-        return np.array([float(p.ravel()[0]) for p, _ in out]), np.array(
-            [float(q.ravel()[0]) for _, q in out]
+        return np.array([float(p.ravel()[0]) for p, _ in pairs]), np.array(
+            [float(q.ravel()[0]) for _, q in pairs]
         )
 
     def problem(self, nuc: Nuclide, solved: dict[str, MarchResult3D]) -> SpeciesProblem3D:
