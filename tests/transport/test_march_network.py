@@ -166,3 +166,18 @@ def test_bad_threads_is_one_line(bad):
         escapade.with_updates(escapade.validate_config({}), {"solver.threads": bad})
     msg = str(err.value)
     assert "solver.threads" in msg and "\n" not in msg
+
+
+def test_default_threads_are_the_cores_but_one_in_a_dask_worker(monkeypatch):
+    import types
+
+    from escapade.transport import solver
+
+    assert solver.default_threads() == solver.available_cores() >= 1
+    fake = types.SimpleNamespace(get_worker=lambda: object())
+    monkeypatch.setitem(__import__("sys").modules, "distributed", fake)
+    assert solver.default_threads() == 1
+    model = Model.from_config(tiny_config(4, species={"propagate": ["1H"]}))
+    assert model.solver_threads == 1
+    model.cfg = escapade.with_updates(model.cfg, {"solver.threads": 3})
+    assert model.solver_threads == 3

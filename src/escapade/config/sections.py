@@ -505,7 +505,8 @@ class SolverConfig(_Section):
         ge=1,
         le=1024,
         description="threads marching the nuclear network (a pipeline down the species; the "
-        "result does not depend on it); unset: the cores this process may use",
+        "result does not depend on it); unset: the cores this process may use, 1 in a dask "
+        "worker (scans, sampler)",
     )
 
 

@@ -43,7 +43,7 @@ from ..transport.solver import (
     ReusingSolver,
     SolveStats,
     SpeciesProblem,
-    available_cores,
+    default_threads,
     march_network,
 )
 
@@ -366,9 +366,9 @@ class Model(LeptonChain, AntiprotonChain):
     @property
     def solver_threads(self) -> int:
         """Threads of the network's march: ``[solver] threads``, by default the cores this
-        process may run on."""
+        process may run on, 1 in a dask worker (``transport.solver.default_threads``)."""
         n = self.cfg.solver.threads
-        return n if n is not None else available_cores()
+        return n if n is not None else default_threads()
 
     def solve(self, full: bool = False, progress: Callable[[], None] | None = None):
         """Solve the model and return the output :class:`xarray.Dataset`."""

@@ -35,6 +35,7 @@ bit, whatever the number of threads.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -67,6 +68,19 @@ def available_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return max(1, len(os.sched_getaffinity(0)))
     return os.cpu_count() or 1
+
+
+def default_threads() -> int:
+    """Threads of a network march when ``[solver] threads`` is unset: the available cores,
+    but 1 inside a dask worker (a scan or a sampler already runs one model per core)."""
+    dist = sys.modules.get("distributed")
+    if dist is not None:
+        try:
+            dist.get_worker()
+            return 1
+        except ValueError:
+            pass
+    return available_cores()
 
 
 class SolverError(RuntimeError):
