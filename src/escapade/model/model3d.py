@@ -40,7 +40,7 @@ from ..transport.losses import NuclearLosses
 from ..transport3d.coefficients import diffusion_fields, source_turbulence_q
 from ..transport3d.march import MarchResult3D, OperatorCache, SpeciesProblem3D, march3d
 from ..transport3d.memory import check_memory_3d
-from ..transport3d.solver import AMGSolver
+from ..transport3d.solver import RTOL_3D, AMGSolver
 from .model import resolve_abundances
 from .particles import local_flux_from_density
 
@@ -151,7 +151,8 @@ class Model3D:
                 enabled=cfg.losses.enabled and cfg.gas.enabled,
                 electron_temperature_k=cfg.losses.electron_temperature_k,
             ),
-            AMGSolver(rtol=cfg.solver.rtol),
+            # solver.rtol's default (1e-10) is the 2D engine's; 3D uses its own unless set
+            AMGSolver(rtol=cfg.solver.rtol if "rtol" in cfg.solver.model_fields_set else RTOL_3D),
         )
         log.info(
             "3D model built: %d species on a %d x %d x %d grid, %d unknowns (%.1f s)",

@@ -28,8 +28,12 @@ import numpy as np
 
 from ..grid3d import Grid3D
 from ..transport.solver import SCHEMES
-from .operator import Operator3D, assemble_parts, combine
+from .operator import Operator3D, assemble_parts, combine, corner_geometry, parallel_update
 from .solver import AMGSolver, solve_steady
+
+GUESSES = 2
+"""The initial iterate of each energy's solve is the Galerkin-optimal combination of the
+densities at this many energies above (:func:`escapade.transport3d.solver.galerkin_guess`)."""
 
 
 @dataclass
@@ -78,7 +82,7 @@ def march3d(
     solver = solver or AMGSolver()
     out = MarchResult3D(np.zeros((ne, n)), np.zeros(ne), np.zeros(ne), np.zeros(ne), 0.0)
     g1, g2 = np.zeros(n), np.zeros(n)
-    guess = None
+    previous: list[np.ndarray] = []
     for k in range(ne - 1, -1, -1):
         alpha, b1, b2 = SCHEMES[scheme] if k <= ne - 3 else SCHEMES["upwind"]
         op = problem.operator(k)
@@ -88,7 +92,9 @@ def march3d(
         ctx = (
             f"species {problem.name} at {e[k]:.4g} GeV/n on a {grid.nxy}x{grid.nxy}x{grid.nz} grid"
         )
-        res = solve_steady(grid, op.matrix, diag, rhs, solver=solver, x0=guess, context=ctx)
+        res = solve_steady(
+            grid, op.matrix, diag, rhs, solver=solver, context=ctx, guesses=previous[-GUESSES:]
+        )
         u = res.u
         out.density[k] = u
         out.min_over_max = min(out.min_over_max, res.min_over_max)
@@ -96,7 +102,7 @@ def march3d(
         out.escaped[k] = op.outflow(u)
         out.destroyed[k] = float(np.sum(vol * gamma * u))
         g2, g1 = g1, b * u
-        guess = u if np.any(u) else None
+        previous.append(u)
         if progress is not None:
             progress()
     return out
@@ -107,16 +113,31 @@ class OperatorCache:
 
     ``fields(k)`` -> (d_perp, d_par) on all nodes. The two parts of the operator are
     assembled for the first energy asked and reused, scaled, as long as the fields stay
-    proportional to those they were assembled from (D factors into position x rigidity);
-    where they do not (e.g. D_par held at D_perp by ``diffusion.parallel_floor``), the
-    parts are assembled again.
+    proportional to those they were assembled from (D factors into position x rigidity).
+    Where D_par is proportional except on a few nodes (D_par held at D_perp by
+    ``diffusion.parallel_floor``, on a set of nodes that changes with energy), the parallel
+    part is the scaled reference plus the exact change from the cells touching those nodes
+    (:func:`escapade.transport3d.operator.parallel_update`; ``updates`` counts them); if
+    more than ``max_changed`` of the nodes differ, or D_perp is not proportional, both parts
+    are assembled again (``assemblies`` counts them).
     """
 
-    def __init__(self, grid: Grid3D, b: np.ndarray, scheme: str, fields, rtol: float = 1e-9):
+    def __init__(
+        self,
+        grid: Grid3D,
+        b: np.ndarray,
+        scheme: str,
+        fields,
+        rtol: float = 1e-9,
+        max_changed: float = 0.3,
+    ):
         self.grid, self.b, self.scheme, self.fields, self.rtol = grid, b, scheme, fields, rtol
+        self.max_changed = max_changed
         self.reference: tuple[np.ndarray, np.ndarray] | None = None
         self.parts: tuple[Operator3D, Operator3D] | None = None
         self.assemblies = 0
+        self.updates = 0
+        self._geometry: tuple[np.ndarray, np.ndarray] | None = None
 
     def _factor(self, now: np.ndarray, ref: np.ndarray) -> float | None:
         peak = float(np.max(ref))
@@ -125,13 +146,39 @@ class OperatorCache:
         s = float(np.max(now)) / peak
         return s if np.allclose(now, s * ref, rtol=self.rtol, atol=0.0) else None
 
+    def _parallel(self, d_par: np.ndarray) -> Operator3D | None:
+        """The parallel part for ``d_par`` from the reference, or None if too much changed."""
+        ref = self.reference[1]
+        if np.any(ref <= 0.0):
+            return None
+        s = float(np.median(d_par / ref))
+        scaled = s * ref
+        changed = ~np.isclose(d_par, scaled, rtol=self.rtol, atol=0.0)
+        if not np.isfinite(s) or s <= 0.0 or np.mean(changed) > self.max_changed:
+            return None
+        if self._geometry is None:
+            self._geometry = corner_geometry(self.grid, self.b)
+        delta = np.where(changed, d_par - scaled, 0.0)
+        update = parallel_update(self.grid, delta, self._geometry, self.scheme)
+        par = self.parts[1]
+        self.updates += 1
+        return Operator3D(
+            (s * par.matrix + update.matrix).tocsr(),
+            (s * par.boundary + update.boundary).tocsr(),
+            par.scheme,
+        )
+
     def __call__(self, k: int) -> Operator3D:
         d_perp, d_par = self.fields(k)
         if self.reference is not None:
             s_perp = self._factor(d_perp, self.reference[0])
-            s_par = self._factor(d_par, self.reference[1])
-            if s_perp is not None and s_par is not None:
-                return combine(self.parts, s_perp, s_par)
+            if s_perp is not None:
+                s_par = self._factor(d_par, self.reference[1])
+                if s_par is not None:
+                    return combine(self.parts, s_perp, s_par)
+                par = self._parallel(np.broadcast_to(d_par, self.grid.shape))
+                if par is not None:
+                    return combine((self.parts[0], par), s_perp, 1.0)
         self.parts = assemble_parts(self.grid, d_perp, d_par, self.b, self.scheme)
         self.reference = (d_perp, d_par)
         self.assemblies += 1

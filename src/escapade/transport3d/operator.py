@@ -264,6 +264,33 @@ def _compact_part(grid: Grid3D, d_perp: np.ndarray, wall: bool = True) -> sp.csr
     )
 
 
+def corner_geometry(grid: Grid3D, b, wall: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """The cells of the field-aligned part: their eight node indices (n_c, 8) (flat, all
+    nodes) and field tensors (n_c, 3, 3) (b b^T at the cell, projected at the wall if
+    ``wall``). They depend on the grid and the field only, not on D."""
+    b = np.broadcast_to(np.asarray(b, dtype=float), grid.shape + (3,))
+    cells, nodes = _corner_nodes(grid)
+    tensors = _cell_direction(b.reshape(-1, 3)[nodes])
+    if wall:
+        tensors = _wall_projection(grid, cells, nodes, tensors)
+    return nodes, tensors
+
+
+def parallel_update(
+    grid: Grid3D, delta_par: np.ndarray, geometry: tuple[np.ndarray, np.ndarray], scheme: str
+) -> Operator3D:
+    """The change of the parallel part A_par for a change ``delta_par`` of D_par on the
+    nodes (kpc^2/Myr, (nxy, nxy, nz)): A_par is linear in D_par, and only the cells with a
+    node where ``delta_par`` is non-zero contribute, so a D_par that differs from a scaled
+    reference on a few nodes (``diffusion.parallel_floor`` binding) costs a fraction of an
+    assembly. ``geometry``: :func:`corner_geometry` of the same grid, field and wall."""
+    nodes, tensors = geometry
+    delta = np.asarray(delta_par, dtype=float).ravel()[nodes]
+    sel = np.flatnonzero(np.any(delta != 0.0, axis=1))
+    rows = _corner_part(grid, delta[sel].mean(axis=1), tensors[sel], nodes[sel])
+    return _rows_to_operator(grid, rows, scheme)
+
+
 def assemble_parts(
     grid: Grid3D, d_perp, d_par, b, scheme: str = "symmetric", wall: bool = True
 ) -> tuple[Operator3D, Operator3D]:
@@ -284,10 +311,7 @@ def assemble_parts(
     if scheme not in SCHEMES:
         raise ValueError(f"transport3d scheme {scheme!r} unknown; allowed: {', '.join(SCHEMES)}")
     d_perp, d_par, b = _check_fields(grid, d_perp, d_par, b)
-    cells, nodes = _corner_nodes(grid)
-    tensors = _cell_direction(b.reshape(-1, 3)[nodes])
-    if wall:
-        tensors = _wall_projection(grid, cells, nodes, tensors)
+    nodes, tensors = corner_geometry(grid, b, wall)
     perp_c = d_perp.ravel()[nodes].mean(axis=1)
     par_c = d_par.ravel()[nodes].mean(axis=1)
     par = _corner_part(grid, par_c, tensors, nodes)
