@@ -5,7 +5,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from escapade.grid3d import Grid3D
-from escapade.transport3d import assemble_parts, combine, solve_steady
+from escapade.transport3d import AMGSolver, assemble_parts, combine, solve_steady
 from escapade.transport3d.march import OperatorCache
 from escapade.transport3d.solver import galerkin_guess
 
@@ -109,3 +109,20 @@ def test_solve_steady_with_guesses_needs_fewer_iterations():
     warm = solve_steady(grid, op.matrix, 0.6 * vol, q, rtol=1e-10, guesses=[first.u])
     assert np.allclose(warm.u, cold.u, rtol=1e-7, atol=1e-9 * np.max(cold.u))
     assert warm.iterations < cold.iterations
+
+
+def test_rebuild_continues_from_the_reused_iterate():
+    # a budget of half the first solve's iterations: the second solve rebuilds the
+    # hierarchy and continues from where the reused one stopped, so its total stays close
+    # to one solve's count (not the budget plus a fresh solve)
+    grid = Grid3D(1.0, 1.0, 15, 11)
+    op = combine(assemble_parts(grid, 1.0, 100.0, spiral_field(grid), "symmetric"))
+    vol = grid.cell_volume_kpc3
+    solver = AMGSolver(rtol=1e-10, rebuild_factor=0.5, min_reuse_iterations=1)
+    first = solve_steady(grid, op.matrix, 0.1 * vol, np.full(grid.n_unknowns, vol), solver=solver)
+    x, _, _ = grid.mesh()
+    rhs = grid.to_unknowns(1.0 + x) * vol
+    second = solve_steady(grid, op.matrix, 0.1 * vol, rhs, solver=solver)
+    assert second.rebuilt and solver.stats.amg_setups == 2
+    assert second.iterations <= first.iterations + 3
+    assert second.relative_residual < 1e-9

@@ -17,7 +17,8 @@ GMRES the Krylov method for a non-symmetric matrix.
 Between energies A changes by a scalar rigidity scaling per part and d changes, so the
 multigrid hierarchy built for one energy preconditions the next ones: :class:`AMGSolver`
 keeps it and rebuilds only when CG needs more than ``rebuild_factor`` times the
-iterations it took right after the last setup. Every solve's relative residual
+iterations it took right after the last setup (CG then continues from the iterate it
+reached). Every solve's relative residual
 ||r - M u|| / ||r|| is computed afresh and checked against the tolerance; a failure, a
 non-finite density, or a matrix that is not square raises
 :class:`escapade.transport.solver.SolverError` with the context. The most negative
@@ -147,9 +148,12 @@ class AMGSolver:
         if info != 0:
             self._setup(m, symmetric)
             rebuilt = True
-            x, info, n_it = self._krylov(m, rhs, x0, self.max_iterations, symmetric)
+            # continue from where the reused hierarchy stopped: its iterations are not lost
+            start = x if x is not None and np.all(np.isfinite(x)) else x0
+            x, info, n_it = self._krylov(m, rhs, start, self.max_iterations, symmetric)
             total += n_it
-            self._baseline = n_it
+            # the iterations of this solve from its start (those before the rebuild count)
+            self._baseline = total
         self.stats.iterations += total
         self.stats.solve_seconds += time.perf_counter() - t0
         if info != 0:
