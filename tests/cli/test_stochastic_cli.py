@@ -144,3 +144,29 @@ def test_stochastic_command_bad_input(solved, tmp_path, capsys):
         err = capsys.readouterr().err.strip()
         assert "\n" not in err and fragment in err, err
         assert not out.exists()
+
+
+def test_run_and_stochastic_on_a_3d_solution_with_arms(tmp_path):
+    """`escapade run` with `[stochastic] enabled = true` on the 3D engine (FGK06 arms), then
+    `escapade stochastic` on its output: the contract variables both ways."""
+    toml = tiny_toml(
+        4,
+        grid={"nxy": 21, "nz": 11, "ekin_min_gev_per_n": 100.0, "ekin_max_gev_per_n": 1e4},
+        galaxy={"r_max_kpc": 20.0},
+        species={"propagate": ["1H"], "abundances": {"1H": 1.0}, "antiprotons": False},
+        transport={"geometry": "3d"},
+        source={"arms": "faucher_giguere_kaspi2006"},
+        stochastic={"enabled": True, "n_realisations": 10},
+    )
+    cfg = tmp_path / "run3d.toml"
+    cfg.write_text(toml)
+    out = tmp_path / "out3d.nc"
+    assert main(["run", str(cfg), "-o", str(out)]) == 0
+    ds = open_solution(out)
+    assert ds.attrs["geometry"] == "3d"
+    assert ds["stochastic_dipole_amplitude"].dims == ("realisation", "ekin_gev_per_n")
+    assert ds["stochastic_dipole_amplitude"].shape == (10, 4)
+    assert ds["stochastic_flux_ratio"].dims == ("species", "realisation", "ekin_gev_per_n")
+    again = tmp_path / "again3d.nc"
+    assert main(["stochastic", str(out), "-o", str(again), "--set", "n_realisations=6"]) == 0
+    assert open_solution(again)["stochastic_dipole_amplitude"].shape == (6, 4)

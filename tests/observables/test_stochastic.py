@@ -319,3 +319,115 @@ def test_spectra_figure_bands_are_the_ratio_quantiles_times_the_smooth_flux():
         median_h, e_tot**2.6 * np.median(ratio[0], axis=0) * flux[0], rtol=1e-4
     )
     assert len(ax.collections) >= 4  # two bands per species (and the error bars)
+
+
+# ------------------------------------------------------------------ 3D solutions, spiral arms
+
+
+def arms_config(distance_kpc: float = 1.0, **grid):
+    import escapade
+
+    return escapade.validate_config(
+        {
+            "galaxy": {"r_max_kpc": 20.0, "halo_height_kpc": H},
+            "grid": {"nz": 11, "nxy": 21, "n_ekin": 4, "ekin_min_gev_per_n": 100.0}
+            | {"ekin_max_gev_per_n": 1e4}
+            | grid,
+            "species": {"propagate": ["1H"], "abundances": {"1H": 1.0}, "antiprotons": False},
+            "transport": {"geometry": "3d"},
+            "source": {"arms": "faucher_giguere_kaspi2006"},
+            "stochastic": {"n_realisations": 20, "discrete_max_distance_kpc": distance_kpc},
+        }
+    )
+
+
+def test_arms_draws_follow_the_arm_modulation():
+    """With FGK06 arms the Sun lies between two arms: the sources of the 1 kpc ball sit near
+    its rim, on the arms. The share of the draws where A > 1 is the quadrature's (within the
+    binomial error), ~50 times the axisymmetric share; P is the finer quadrature's."""
+    from escapade.galaxy.arms import arm_modulation
+
+    cfg = arms_config()
+    arms = SourceRegion.from_config(cfg)
+    plain = SourceRegion.from_config(escapade_updates(cfg, {"source.arms": "none"}))
+    assert arms.arms is not None and plain.arms is None
+
+    def on_arm(offsets):
+        return arm_modulation(cfg.source, 8.5 - offsets[:, 0], offsets[:, 1]) > 1.0
+
+    nodes, w = arms.quadrature(64, 40, 128)
+    p = w * arms.density(nodes)
+    assert arms.probability() == pytest.approx(p.sum(), rel=1e-6)
+    expected = np.sum(p * on_arm(nodes)) / p.sum()
+    n = 20_000
+    drawn = arms.draw_positions(np.random.default_rng(2), n)
+    assert np.all(np.linalg.norm(drawn, axis=-1) < 1.0)
+    share = on_arm(drawn).mean()
+    assert abs(share - expected) < 4 * np.sqrt(expected * (1 - expected) / n)
+    axisymmetric = on_arm(plain.draw_positions(np.random.default_rng(2), n)).mean()
+    assert share > 10 * axisymmetric
+    # the vertical profile is unchanged by the arms: <|z|> is the quadrature's
+    z_mean = np.sum(p * np.abs(nodes[:, 2])) / p.sum()
+    assert np.abs(drawn[:, 2]).mean() == pytest.approx(z_mean, rel=0.03)
+
+
+def escapade_updates(cfg, updates):
+    import escapade
+
+    return escapade.with_updates(cfg, updates)
+
+
+def test_ensemble_mean_with_arms_is_the_smooth_share_of_the_region():
+    from escapade.observables.stochastic.ensemble import region_mean
+
+    reg = SourceRegion.from_config(arms_config(1.5))
+    setup = make_setup(local(), settings(n_realisations=3000), reg)
+    dens, grad = ensemble(setup)
+    mean, mean_grad = region_mean(setup)
+    mc, err = dens.mean(axis=0), dens.std(axis=0) / np.sqrt(len(dens))
+    assert np.all(np.abs(mc - mean) < 4 * err + 0.03 * mean), (mc / mean, err / mean)
+    for c in range(3):
+        g, g_err = grad[..., c].mean(0), grad[..., c].std(0) / np.sqrt(len(grad))
+        assert np.all(np.abs(g - mean_grad[..., c]) < 4 * g_err + 1e-12)
+
+
+@pytest.fixture(scope="module")
+def arms_3d():
+    import escapade
+
+    return escapade.Solution.compute(arms_config())
+
+
+def test_a_3d_solution_with_arms_gives_the_contract_variables(arms_3d):
+    from escapade.constants import CM2_S_PER_KPC2_MYR
+    from escapade.observables.stochastic import with_stochastic
+    from escapade.observables.stochastic.result import stochastic_setup
+
+    ds = with_stochastic(arms_3d).dataset
+    amp, ratio = ds["stochastic_dipole_amplitude"], ds["stochastic_flux_ratio"]
+    assert amp.dims == ("realisation", "ekin_gev_per_n") and amp.shape == (20, 4)
+    assert ratio.dims == ("species", "realisation", "ekin_gev_per_n")
+    assert np.all(np.isfinite(amp)) and np.all(ratio > 0)
+    setup = stochastic_setup(arms_3d)
+    assert setup.region.arms is not None
+    # the bursts diffuse with D_perp at the Sun
+    d = ds["diffusion_coefficient_sun_cm2_s"].values / CM2_S_PER_KPC2_MYR
+    np.testing.assert_allclose(setup.local.d_kpc2_myr, d, rtol=1e-12)
+
+
+def test_a_3d_solution_without_discrete_sources_keeps_its_dipole(arms_3d):
+    """A discrete region too small to hold a source: the stochastic dipole is the 3D
+    solution's own (full tensor), amplitude and direction (the frame's turn to heliocentric)."""
+    from escapade.observables.stochastic import with_stochastic
+    from escapade.solution import Solution
+
+    cfg = escapade_updates(arms_3d.config, {"stochastic.discrete_max_distance_kpc": 1e-3})
+    ds = with_stochastic(Solution(arms_3d.dataset, cfg)).dataset
+    amp = ds["stochastic_dipole_amplitude"].values
+    want = np.broadcast_to(ds["anisotropy_all_nuclei"].values, amp.shape)
+    np.testing.assert_allclose(amp, want, rtol=1e-6)
+    for key in ("l_deg", "b_deg"):
+        got = ds[f"stochastic_dipole_{key}"].values
+        want = np.broadcast_to(ds[f"dipole_{key}"].sel(species="1H").values, got.shape)
+        np.testing.assert_allclose(got, want, atol=1e-6)
+    np.testing.assert_allclose(ds["stochastic_flux_ratio"].values, 1.0, rtol=1e-9)

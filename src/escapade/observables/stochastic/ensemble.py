@@ -8,7 +8,10 @@ For every species i and energy E, one realisation gives
 :mod:`.population` eq. 2, the sum over the bursts drawn in the region, :mod:`.green` eq. 3)
 or the sum alone (``include_smooth = false``). The gradients add the same way, the smooth
 one being the radial gradient of the solution at the Sun (towards the Galactic centre where
-the density falls outwards). The dipole of all nuclei at equal kinetic energy per nucleon is
+the density falls outwards). On a 3D solution (``geometry = "3d"``) the smooth part of the
+current is the solution's own dipole vector (the full tensor, ``dipole_vector``) times N,
+and D is D_perp at the Sun: the bursts and M diffuse isotropically with D_perp
+(docs/stochastic.md). The dipole of all nuclei at equal kinetic energy per nucleon is
 the nucleon-weighted diffusive current over the nucleon density, as for the smooth model
 (:func:`escapade.model.output.all_nucleon_anisotropy`):
 
@@ -54,7 +57,10 @@ class LocalSmooth:
     ``density`` N at the Sun (1/(cm^3 GeV/n)), ``gradient_r`` dN/dR there (per kpc),
     ``d_kpc2_myr`` D at the Sun, ``injected`` the total injection rate
     (kpc^3/(cm^3 GeV/n Myr)), ``flux`` the local flux (for the spectral slope);
-    ``mass_number`` 0 for what is not a nucleus.
+    ``mass_number`` 0 for what is not a nucleus. ``dipole``: the smooth dipole vector
+    (species, energy, 3) in the heliocentric Galactic frame (towards l = 0, l = 90 deg,
+    b = 90 deg) where the solution has one (3D); None: the smooth dipole is
+    3 D grad N / (c N) with the radial gradient (2D).
     """
 
     ekin_gev_per_n: np.ndarray
@@ -66,10 +72,14 @@ class LocalSmooth:
     gradient_r: np.ndarray
     injected: np.ndarray
     flux: np.ndarray
+    dipole: np.ndarray | None = None
 
     @classmethod
     def from_dataset(cls, ds, sun_r_kpc: float, abundances: dict) -> LocalSmooth:
         from scipy.interpolate import CubicSpline
+
+        if "dipole_vector" in ds and "density_midplane" not in ds:
+            return cls.from_dataset_3d(ds, sun_r_kpc, abundances)
 
         names = tuple(str(s) for s in ds["species"].values)
         e = np.asarray(ds["ekin_gev_per_n"].values, dtype=float)
@@ -92,6 +102,50 @@ class LocalSmooth:
         primary = np.array([a[k] > 0 and abundances.get(n, 0.0) > 0 for k, n in enumerate(names)])
         injected = np.where(primary[:, None], ds["particles_injected"].values, 0.0)
         return cls(e, names, a, rig, d, dens, grad, injected, ds["flux_local"].values)
+
+    @classmethod
+    def from_dataset_3d(cls, ds, sun_r_kpc: float, abundances: dict) -> LocalSmooth:
+        """The same from a 3D solution (:mod:`escapade.model.output3d`): N at the Sun from
+        ``flux_local`` (J = v N / 4 pi, the density the 3D dipole was made with; the
+        ``density_plane`` at the Sun for what is not a nuclide), D = D_perp at the Sun,
+        dN/dR from ``density_plane`` and the dipole vector turned into the heliocentric frame
+        (Galactocentric (x, y, z) -> (-x, y, z))."""
+        from scipy.interpolate import RegularGridInterpolator
+
+        from ...model.particles import local_flux_from_density
+
+        names = tuple(str(s) for s in ds["species"].values)
+        e = np.asarray(ds["ekin_gev_per_n"].values, dtype=float)
+        a = np.zeros(len(names))
+        rig = np.full((len(names), e.size), np.nan)
+        flux = ds["flux_local"].transpose("species", "ekin_gev_per_n").values
+        plane = ds["density_plane"].transpose("species", "ekin_gev_per_n", "x_kpc", "y_kpc")
+        x, y = ds["x_kpc"].values, ds["y_kpc"].values
+        sun = np.array([[sun_r_kpc, 0.0]])
+
+        def at_sun(field):  # (species, energy, x, y) -> (species, energy), linear
+            f = np.moveaxis(field, (0, 1), (2, 3))
+            return RegularGridInterpolator((x, y), f)(sun)[0]
+
+        dens = at_sun(plane.values)
+        grad = at_sun(np.gradient(plane.values, x, axis=2))
+        for k, n in enumerate(names):
+            try:
+                nuc = nuclide(n)
+            except SpeciesError:
+                continue
+            dens[k] = flux[k] / local_flux_from_density(nuc, e, np.ones_like(e))
+            if n == "pbar":
+                continue
+            a[k] = nuc.a
+            rig[k] = nuc.rigidity_gv(e)
+        d = ds["diffusion_coefficient_sun_cm2_s"].values / CM2_S_PER_KPC2_MYR
+        vec = ds["dipole_vector"].transpose("species", "ekin_gev_per_n", "component")
+        vec = vec.sel(component=["x", "y", "z"]).values
+        helio = np.stack([-vec[..., 0], vec[..., 1], vec[..., 2]], axis=-1)
+        primary = np.array([a[k] > 0 and abundances.get(n, 0.0) > 0 for k, n in enumerate(names)])
+        injected = np.where(primary[:, None], ds["particles_injected"].values, 0.0)
+        return cls(e, names, a, rig, d, dens, grad, injected, flux, helio)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,12 @@ the smooth source against the time-integrated Green's function
 computed here by Gauss-Legendre quadrature in spherical coordinates around the Sun; the
 smooth solution minus M plus the drawn bursts is then the total with nothing counted twice.
 
+With spiral arms (``[source] arms``, the 3D engine) p carries the arm modulation of
+:func:`escapade.galaxy.arms.arm_modulation`, p(x) = Q_R(R) Q_z(z) A(R, phi) / V, the density
+the 3D engine injects (:func:`~escapade.galaxy.arms.source_density_3d`). The azimuthal average
+of A is 1 at every R, so V is the axisymmetric one; the bursts are drawn from, and M and P
+integrate, the same p with the arms.
+
 A catalogue is a CSV with the columns ``name, distance_kpc, age_kyr, l_deg, b_deg`` and the
 optional ``distance_err_kpc, age_err_kyr`` (Gaussian 1-sigma uncertainties, drawn per
 realisation, truncated at zero). Its sources replace the random ones in their own box: with
@@ -42,6 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from ...config import ConfigError
+from ...galaxy.arms import arm_modulation
 from ...galaxy.sources import RADIAL_PROFILES, SourceDistribution, VerticalProfile
 
 CATALOGUE_COLUMNS = ("name", "distance_kpc", "age_kyr", "l_deg", "b_deg")
@@ -143,13 +150,18 @@ def heliocentric(distance_kpc, l_deg, b_deg) -> np.ndarray:
 
 @dataclass(frozen=True)
 class SourceRegion:
-    """The source density p(x) around the Sun and the discrete region's ball."""
+    """The source density p(x) around the Sun and the discrete region's ball.
+
+    ``arms``: a ``[source]`` section whose ``arms`` is not ``"none"`` (p then carries the arm
+    modulation), or None (axisymmetric).
+    """
 
     sources: SourceDistribution
     sun_r_kpc: float
     r_max_kpc: float
     halo_height_kpc: float
     distance_kpc: float
+    arms: object | None = None
 
     @classmethod
     def from_config(cls, cfg) -> SourceRegion:
@@ -163,6 +175,7 @@ class SourceRegion:
             cfg.galaxy.r_max_kpc,
             cfg.galaxy.halo_height_kpc,
             cfg.stochastic.discrete_max_distance_kpc,
+            cfg.source if cfg.source.arms != "none" else None,
         )
 
     @cached_property
@@ -180,20 +193,30 @@ class SourceRegion:
         return float(radial * vertical)
 
     def density(self, offsets) -> np.ndarray:
-        """p(x) (1/kpc^3) at Sun-centred offsets (..., 3); 0 outside the volume."""
+        """p(x) (1/kpc^3) at Sun-centred offsets (..., 3); 0 outside the volume.
+
+        The offsets are heliocentric (towards l = 0, l = 90 deg, b = 90 deg): the point is at
+        x = R_sun - offset_x, y = offset_y in the Galactocentric frame of the arms.
+        """
         x = self.sun_r_kpc - offsets[..., 0]
         r = np.hypot(x, offsets[..., 1])
         z = offsets[..., 2]
         inside = (r < self.r_max_kpc) & (np.abs(z) < self.halo_height_kpc)
         q = self.sources.density(r, z) / self.volume_kpc3
+        if self.arms is not None:
+            q = q * arm_modulation(self.arms, x, offsets[..., 1])
         return np.where(inside, q, 0.0)
 
-    def quadrature(self, n_r: int = 24, n_mu: int = 20, n_l: int = 16):
+    def quadrature(self, n_r: int | None = None, n_mu: int = 20, n_l: int | None = None):
         """Nodes (n, 3) and weights (n,) of int_ball f dV, spherical about the Sun.
 
         Gauss-Legendre in r and in mu = sin b (split at the plane, where the vertical profile
-        has its kink), periodic trapezoid in l.
+        has its kink), periodic trapezoid in l. Defaults: 24 x 40 x 16 nodes, with arms
+        32 x 40 x 48 (an arm is ~w R_sun = 0.6 kpc wide across the 1 kpc ball).
         """
+        arms = self.arms is not None
+        n_r = n_r if n_r is not None else (32 if arms else 24)
+        n_l = n_l if n_l is not None else (48 if arms else 16)
         xr, wr = np.polynomial.legendre.leggauss(n_r)
         r = 0.5 * self.distance_kpc * (xr + 1.0)
         wr = 0.5 * self.distance_kpc * wr * r**2
@@ -214,7 +237,10 @@ class SourceRegion:
         return float(np.sum(w * self.density(nodes)))
 
     def draw_positions(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """``n`` offsets (n, 3) drawn from p inside the ball (rejection from a bounding box)."""
+        """``n`` offsets (n, 3) drawn from p inside the ball (rejection from a bounding box;
+        with arms from a tabulated envelope, :meth:`_draw_under_envelope`)."""
+        if self.arms is not None:
+            return self._draw_under_envelope(rng, n)
         d = self.distance_kpc
         bound = self._density_bound
         out = np.empty((0, 3))
@@ -233,3 +259,62 @@ class SourceRegion:
         box = np.random.default_rng(0).uniform(-self.distance_kpc, self.distance_kpc, (4096, 3))
         box[:, 2] = 0.0
         return 1.5 * float(max(self.density(nodes).max(), self.density(box).max()))
+
+    ENVELOPE_CELLS = (256, 512)
+    """Cells of the arms' envelope: per side in (x, y), and in z."""
+    ENVELOPE_SAFETY = 1.25
+    """The horizontal envelope: the largest of p at a cell's corners and centre times this."""
+
+    @cached_property
+    def _envelope(self):
+        """A piecewise-constant bound of p on the box around the ball, separable as
+        F(x, y) Z(z): F bounds p(x, y, 0) per cell (corners and centre, times
+        :data:`ENVELOPE_SAFETY`; the arms vary over ~w R_sun >> the cell), Z bounds
+        Q_z(z) / Q_z(0) per z cell (exactly: Q_z is monotone on each side of the plane, a
+        cell edge)."""
+        d = self.distance_kpc
+        nxy, nz = self.ENVELOPE_CELLS
+        u = np.linspace(-d, d, nxy + 1)
+        c = 0.5 * (u[1:] + u[:-1])
+
+        def plane(a, b):
+            x, y = np.meshgrid(a, b, indexing="ij")
+            return self.density(np.stack([x, y, np.zeros_like(x)], -1))
+
+        corner = plane(u, u)
+        f = np.maximum.reduce(
+            [corner[:-1, :-1], corner[1:, :-1], corner[:-1, 1:], corner[1:, 1:], plane(c, c)]
+        )
+        f = self.ENVELOPE_SAFETY * f
+        w = np.linspace(-d, d, nz + 1)
+        vert = self.sources.vertical
+        q = vert.shape(w) / vert.shape(np.zeros(1))[0]
+        zb = np.maximum(q[:-1], q[1:])
+        mass = f.sum() * (u[1] - u[0]) ** 2 * zb.sum() * (w[1] - w[0])
+        return f.ravel(), zb, u, w, max(self.probability() / mass, 1e-6)
+
+    def _draw_under_envelope(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Rejection sampling of p from :attr:`_envelope`: a cell drawn by its weight, a
+        uniform point in it, kept with probability p / envelope (and inside the ball)."""
+        f, zb, u, w, acceptance = self._envelope
+        d, nxy = self.distance_kpc, len(u) - 1
+        pf, pz = f / f.sum(), zb / zb.sum()
+        out = np.empty((0, 3))
+        while len(out) < n:
+            m = min(max(int(np.ceil(1.3 * (n - len(out)) / acceptance)), 64), 1_000_000)
+            k = rng.choice(f.size, m, p=pf)
+            j = rng.choice(zb.size, m, p=pz)
+            ix, iy = np.divmod(k, nxy)
+            trial = np.stack(
+                [
+                    u[ix] + (u[1] - u[0]) * rng.uniform(size=m),
+                    u[iy] + (u[1] - u[0]) * rng.uniform(size=m),
+                    w[j] + (w[1] - w[0]) * rng.uniform(size=m),
+                ],
+                -1,
+            )
+            keep = (np.sum(trial**2, axis=-1) < d * d) & (
+                rng.uniform(size=m) * f[k] * zb[j] < self.density(trial)
+            )
+            out = np.concatenate([out, trial[keep]])
+        return out[:n]

@@ -51,9 +51,14 @@ def combine(setup: Setup, dens, grad):
     loc, s = setup.local, setup.settings
     mean, mean_grad = region_mean(setup)
     nucleus = loc.mass_number > 0
+    smooth_current = 0.0  # 3 D grad N / c of the smooth solution, where given as a vector
     if s.include_smooth:
         smooth_grad = np.zeros(loc.density.shape + (3,))
-        smooth_grad[..., 0] = -loc.gradient_r  # x points to the Galactic centre: -R
+        if loc.dipole is None:
+            smooth_grad[..., 0] = -loc.gradient_r  # x points to the Galactic centre: -R
+        else:  # 3D: the solution's dipole (full tensor) times N
+            a_s = np.where(nucleus, loc.mass_number, 0.0)[:, None, None]
+            smooth_current = np.where(a_s > 0, a_s * loc.dipole * loc.density[..., None], 0.0)
         total = loc.density - mean + dens
         total_grad = smooth_grad - mean_grad + grad
         reference = loc.density
@@ -65,7 +70,7 @@ def combine(setup: Setup, dens, grad):
     ratio[:, ~valid] = np.nan
     a = np.where(nucleus, loc.mass_number, 0.0)[:, None]
     weight = a * total  # (real, species, energy)
-    current = (a * 3.0 * loc.d_kpc2_myr / C_KPC_MYR)[..., None] * total_grad
+    current = (a * 3.0 * loc.d_kpc2_myr / C_KPC_MYR)[..., None] * total_grad + smooth_current
     den = weight.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         vec = np.where(den[..., None] > 0, current.sum(axis=1) / den[..., None], 0.0)
@@ -140,7 +145,8 @@ def stochastic_setup(solution, catalogue=None) -> Setup:
 
 
 def with_stochastic(solution, client=None, catalogue=None):
-    """A copy of ``solution`` with the stochastic variables added (docs/stochastic.md)."""
+    """A copy of ``solution`` (2D or 3D) with the stochastic variables added
+    (docs/stochastic.md)."""
     from ...solution import Solution
 
     setup = stochastic_setup(solution, catalogue)

@@ -97,6 +97,7 @@ def species_setup(setup: Setup, names) -> Setup:
         species=tuple(loc.species[i] for i in idx),
         injected=loc.injected[idx],
         flux=loc.flux[idx],
+        dipole=None if loc.dipole is None else loc.dipole[idx],
         **{a: getattr(loc, a)[idx] for a in arrays},
     )
     return replace(setup, local=sub, n_images=setup.n_images[idx])
