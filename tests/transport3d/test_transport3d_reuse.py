@@ -126,3 +126,14 @@ def test_rebuild_continues_from_the_reused_iterate():
     assert second.rebuilt and solver.stats.amg_setups == 2
     assert second.iterations <= first.iterations + 3
     assert second.relative_residual < 1e-9
+
+
+def test_the_3d_tolerance_default_and_override():
+    from escapade.config import validate_config, with_updates
+    from escapade.model.model3d import rtol_3d
+    from escapade.transport3d.solver import RTOL_3D
+
+    cfg = validate_config({"transport": {"geometry": "3d"}})
+    assert rtol_3d(cfg) == RTOL_3D == 1e-8
+    assert rtol_3d(with_updates(cfg, {"diffusion.tau": 0.5})) == RTOL_3D
+    assert rtol_3d(with_updates(cfg, {"solver.rtol": 1e-11})) == 1e-11

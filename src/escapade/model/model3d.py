@@ -98,6 +98,16 @@ def gas_on_nodes(gas, x, y, z, dz_kpc: float) -> GasOnGrid:
     return GasOnGrid(hi_, h2_, hii_, gas.he_to_h)
 
 
+def rtol_3d(cfg: Config) -> float:
+    """The 3D solves' relative residual: ``[solver] rtol`` if it differs from its default
+    (1e-10, the 2D engine's), else :data:`escapade.transport3d.solver.RTOL_3D` (1e-8;
+    docs/transport3d.md measures its effect on the observables). By value, not by whether
+    the key was written, so configs rebuilt by ``with_updates`` (which marks every key as
+    set) keep it."""
+    default = type(cfg.solver).model_fields["rtol"].default
+    return RTOL_3D if cfg.solver.rtol == default else cfg.solver.rtol
+
+
 @dataclass
 class Model3D:
     """Grid, gas, sources, field, diffusion and network of one 3D configuration."""
@@ -151,8 +161,7 @@ class Model3D:
                 enabled=cfg.losses.enabled and cfg.gas.enabled,
                 electron_temperature_k=cfg.losses.electron_temperature_k,
             ),
-            # solver.rtol's default (1e-10) is the 2D engine's; 3D uses its own unless set
-            AMGSolver(rtol=cfg.solver.rtol if "rtol" in cfg.solver.model_fields_set else RTOL_3D),
+            AMGSolver(rtol=rtol_3d(cfg)),
         )
         log.info(
             "3D model built: %d species on a %d x %d x %d grid, %d unknowns (%.1f s)",
