@@ -13,13 +13,13 @@ import escapade
 from escapade.config import ConfigError
 from escapade.grid import Grid
 from escapade.model import Model
+from escapade.transport.network_march import march_network
 from escapade.transport.operator import assemble, vertical_coefficients
 from escapade.transport.solver import (
     ReusingSolver,
     SolverError,
     SpeciesProblem,
     march,
-    march_network,
 )
 
 NETWORK = {"z_max": 8, "antiprotons": False}

@@ -36,6 +36,7 @@ from ..species import Nuclide, nuclide, sort_heaviest_first
 from ..transport.convection import Convection
 from ..transport.diffusion import build_diffusion
 from ..transport.losses import NuclearLosses
+from ..transport.network_march import march_network
 from ..transport.operator import FaceGeometry
 from ..transport.reacceleration import Reacceleration
 from ..transport.solver import (
@@ -44,7 +45,6 @@ from ..transport.solver import (
     SolveStats,
     SpeciesProblem,
     default_threads,
-    march_network,
 )
 
 if TYPE_CHECKING:

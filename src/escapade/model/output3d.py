@@ -88,6 +88,61 @@ def _angle_to_field(vec: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.degrees(np.arccos(np.clip(cos, 0.0, 1.0)))
 
 
+def _dipoles(model, n_sun: np.ndarray, grad: np.ndarray):
+    """The dipole vectors 3 D_ij dN/dx_j / (c N) (species, energy, 3), D_perp and D_par at
+    the Sun (cm^2/s) and the dipole's angle to the field (deg)."""
+    d = [model.diffusion_at_sun_cm2_s(nuc) for nuc in model.species]
+    d_perp, d_par = np.stack([a for a, _ in d]), np.stack([b for _, b in d])
+    vec = np.empty_like(grad)
+    angle = np.empty(n_sun.shape)
+    for i in range(len(d)):
+        tensor, b_sun = tensor_at_sun(model, d_perp[i], d_par[i])
+        safe = np.where(n_sun[i] > 0, n_sun[i], np.inf)
+        vec[i] = 3.0 * np.einsum("kij,kj->ki", tensor, grad[i]) / (C_CM_S * KPC_CM * safe[:, None])
+        angle[i] = _angle_to_field(vec[i], b_sun)
+    return vec, d_perp, d_par, angle
+
+
+def _coords_3d(g, names: list[str], e: np.ndarray) -> dict:
+    """Species, energies, the grid's x, y, z (kpc) and the dipole's components."""
+    return {
+        "species": np.array(names, dtype=object),
+        "ekin_gev_per_n": (
+            "ekin_gev_per_n",
+            e,
+            {"units": "GeV/n", "long_name": "kinetic energy per nucleon"},
+        ),
+        "x_kpc": (
+            "x_kpc",
+            g.x_kpc,
+            {"units": "kpc", "long_name": "Galactocentric x, Sun at +R_sun"},
+        ),
+        "y_kpc": ("y_kpc", g.y_kpc, {"units": "kpc", "long_name": "Galactocentric y, l = 90 deg"}),
+        "z_kpc": ("z_kpc", g.z_kpc, {"units": "kpc", "long_name": "height above the plane"}),
+        "component": np.array(["x", "y", "z"], dtype=object),
+    }
+
+
+def _attributes_3d(model, results: dict, names: list[str], scale: float, t0: float) -> dict:
+    """The run's config, version, time, normalisation, solver statistics, cross sections."""
+    return dict(
+        config_toml=dump_config(model.cfg),
+        escapade_version=__version__,
+        geometry="3d",
+        run_seconds=time.perf_counter() - t0,
+        source_normalisation=scale,
+        solver_amg_setups=model.solver.stats.amg_setups,
+        solver_krylov_iterations=model.solver.stats.iterations,
+        solver_max_relative_residual=model.solver.stats.max_relative_residual,
+        solver_min_over_max=min(r.min_over_max for r in results.values()),
+        operator_assemblies=model.assemblies,
+        inelastic_cross_sections=model.cfg.nuclear.inelastic,
+        production_cross_sections=model.network.production.label,
+        isotopes=" ".join(names),
+        source_abundances=json.dumps(model.abundances, sort_keys=True),
+    )
+
+
 def solution_dataset_3d(model, results: dict, t0: float, full: bool = False):
     """The output :class:`xarray.Dataset` of a 3D ``model`` from its solved ``results``."""
     import xarray as xr
@@ -103,13 +158,7 @@ def solution_dataset_3d(model, results: dict, t0: float, full: bool = False):
     se, sec = ("species", "ekin_gev_per_n"), ("species", "ekin_gev_per_n", "component")
     n_sun = np.stack([raw[n][1] for n in names]) * scale
     grad = np.stack([raw[n][2] for n in names]) * scale
-    d = [model.diffusion_at_sun_cm2_s(nuc) for nuc in model.species]
-    d_perp, d_par = np.stack([a for a, _ in d]), np.stack([b for _, b in d])
-    vec = np.empty_like(grad)
-    for i in range(len(names)):
-        tensor, b_sun = tensor_at_sun(model, d_perp[i], d_par[i])
-        safe = np.where(n_sun[i] > 0, n_sun[i], np.inf)
-        vec[i] = 3.0 * np.einsum("kij,kj->ki", tensor, grad[i]) / (C_CM_S * KPC_CM * safe[:, None])
+    vec, d_perp, d_par, angle = _dipoles(model, n_sun, grad)
     sky = directions(np.stack([-vec[..., 0], vec[..., 1], vec[..., 2]], axis=-1))
     flux = np.stack(
         [local_flux_from_density(nuc, e, n_sun[i]) for i, nuc in enumerate(model.species)]
@@ -149,12 +198,7 @@ def solution_dataset_3d(model, results: dict, t0: float, full: bool = False):
         ),
         "dipole_angle_to_field_deg": (
             se,
-            np.stack(
-                [
-                    _angle_to_field(vec[i], tensor_at_sun(model, d_perp[i], d_par[i])[1])
-                    for i in range(len(names))
-                ]
-            ),
+            angle,
             {"units": "deg"},
         ),
         "diffusion_coefficient_sun_cm2_s": (
@@ -187,33 +231,6 @@ def solution_dataset_3d(model, results: dict, t0: float, full: bool = False):
             np.stack([raw[n][0] for n in names]) * scale,
             {"units": DENSITY_UNIT},
         )
-    coords = {
-        "species": np.array(names, dtype=object),
-        "ekin_gev_per_n": (
-            "ekin_gev_per_n",
-            e,
-            {"units": "GeV/n", "long_name": "kinetic energy per nucleon"},
-        ),
-        "x_kpc": ("x_kpc", g.x_kpc, {"units": "kpc"}),
-        "y_kpc": ("y_kpc", g.y_kpc, {"units": "kpc"}),
-        "z_kpc": ("z_kpc", g.z_kpc, {"units": "kpc"}),
-        "component": np.array(["x", "y", "z"], dtype=object),
-    }
-    ds = xr.Dataset(data_vars, coords=coords)
-    ds.attrs.update(
-        config_toml=dump_config(model.cfg),
-        escapade_version=__version__,
-        geometry="3d",
-        run_seconds=time.perf_counter() - t0,
-        source_normalisation=scale,
-        solver_amg_setups=model.solver.stats.amg_setups,
-        solver_krylov_iterations=model.solver.stats.iterations,
-        solver_max_relative_residual=model.solver.stats.max_relative_residual,
-        solver_min_over_max=min(r.min_over_max for r in results.values()),
-        operator_assemblies=model.assemblies,
-        inelastic_cross_sections=model.cfg.nuclear.inelastic,
-        production_cross_sections=model.network.production.label,
-        isotopes=" ".join(names),
-        source_abundances=json.dumps(model.abundances, sort_keys=True),
-    )
+    ds = xr.Dataset(data_vars, coords=_coords_3d(g, names, e))
+    ds.attrs.update(_attributes_3d(model, results, names, scale, t0))
     return ds

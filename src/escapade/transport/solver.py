@@ -24,7 +24,8 @@ makes the matrix non-symmetric), refactorising only when that fails to converge
 within a few iterations. Every solve's residual is checked, and every density for
 finiteness and positivity.
 
-The species of a network are marched by :func:`march_network` as a pipeline on
+The species of a network are marched by
+:func:`~escapade.transport.network_march.march_network` as a pipeline on
 ``[solver] threads`` threads: a species goes down in energy as soon as its parents (and
 the earlier species that may refresh its preconditioner) have passed each energy, and the
 sparse factorisations, triangular solves and products release the GIL. Every solve sees
@@ -37,7 +38,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -107,7 +108,8 @@ class ReusingSolver:
     (the other species at the same energy per nucleon, and the same species at the next
     parameter point of a fit or scan); a matrix for which CG needs more than
     ``max_cg_iterations`` is factorised and replaces the key's factorisation. Safe to
-    share between the threads of :func:`march_network`, which orders the solves of a key.
+    share between the threads of
+    :func:`~escapade.transport.network_march.march_network`, which orders the solves of a key.
     """
 
     rtol: float = 1e-10
@@ -148,8 +150,9 @@ class ReusingSolver:
         more than ``max_cg_iterations``, m is factorised and solved directly (with one
         step of iterative refinement), and its factorisation becomes the key's. So the
         choice depends only on the earlier solves of the same key and on the march's own
-        history, not on the order threads run in (:func:`march_network` orders the
-        solves of a key as the serial march does).
+        history, not on the order threads run in
+        (:func:`~escapade.transport.network_march.march_network` orders the solves of a key as
+        the serial march does).
         """
         state = {} if state is None else state
         bnorm = float(np.linalg.norm(b))
@@ -354,113 +357,6 @@ def _march_into(
             done(k)
         if progress is not None:
             progress()
-
-
-class _Aborted(Exception):
-    """Another species of a :func:`march_network` run failed."""
-
-
-def march_network(
-    grid: Grid,
-    names: Sequence[str],
-    make_problem: Callable[[str, dict[str, MarchResult]], SpeciesProblem],
-    scheme: str = "bdf2",
-    solver: ReusingSolver | None = None,
-    threads: int = 1,
-    progress: Callable[[], None] | None = None,
-    parents: Callable[[str], Iterable[str]] | None = None,
-    solved: Mapping[str, MarchResult] | None = None,
-) -> dict[str, MarchResult]:
-    """March the species ``names`` in this order, each one's source reading the species
-    before it at the same energy (a spallation network, heaviest first).
-
-    ``make_problem(name, before)`` builds the problem of ``name``, ``before`` mapping
-    ``solved`` (species solved earlier, read-only) and the names before it in this run
-    to their results, which are filled in place as the marches go down in energy.
-
-    With ``threads`` > 1 the marches run concurrently as a pipeline down the network:
-    a species waits at energy k until its ``parents`` among ``names`` (default: every
-    earlier one) and the earlier species of its family (which may refresh the shared
-    preconditioner at k, :meth:`ReusingSolver.solve`) have passed k. The linear algebra
-    releases the GIL. Every solve sees the same inputs and preconditioner as in the
-    serial march, so the result does not depend on the number of threads. With
-    reacceleration (the coupled solve reads the sources at all energies at once) the
-    species run one after the other.
-    """
-    solver = solver or ReusingSolver()
-    if scheme not in SCHEMES:
-        raise ValueError(f"energy scheme {scheme!r} unknown; allowed: {', '.join(SCHEMES)}")
-    out = {n: MarchResult.empty(grid) for n in names}
-    before = dict(solved or {})
-    probs = []
-    for n in names:
-        probs.append(make_problem(n, dict(before)))
-        before[n] = out[n]
-    if any(p.energy_diffusion is not None for p in probs):
-        for i, n in enumerate(names):  # one after the other, each built on complete parents
-            before = {**(solved or {}), **{m: out[m] for m in names[:i]}}
-            out[n] = march(grid, make_problem(n, before), scheme, solver, progress)
-        return out
-    index = {n: i for i, n in enumerate(names)}
-    deps = []
-    for i, (n, p) in enumerate(zip(names, probs, strict=True)):
-        dep = set(range(i)) if parents is None else {index[q] for q in parents(n) if q in index}
-        # the earlier species of the family: they may refresh the preconditioner at k
-        dep |= {j for j in range(i) if probs[j].family == p.family}
-        deps.append(sorted(j for j in dep if j < i))
-    level = [grid.n_ekin] * len(names)  # lowest energy index each march has finished
-    cv = threading.Condition()
-    failed = [False]
-    lock = threading.Lock()
-
-    def tick():
-        with lock:
-            progress()
-
-    def run(i: int) -> None:
-        def wait(k: int) -> None:
-            if not deps[i]:
-                return
-            with cv:
-                cv.wait_for(lambda: failed[0] or all(level[j] <= k for j in deps[i]))
-                if failed[0]:
-                    raise _Aborted
-
-        def done(k: int) -> None:
-            with cv:
-                level[i] = k
-                cv.notify_all()
-
-        try:
-            _march_into(
-                out[names[i]],
-                grid,
-                probs[i],
-                scheme,
-                solver,
-                None if progress is None else tick,
-                wait=wait,
-                done=done,
-            )
-        except BaseException:
-            with cv:
-                failed[0] = True
-                cv.notify_all()
-            raise
-
-    workers = max(1, min(int(threads), len(names)))
-    if workers == 1:
-        for i in range(len(names)):
-            run(i)
-        return out
-    # jobs start in order, so the earliest unfinished species always runs: no deadlock
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="escapade-march") as pool:
-        futures = [pool.submit(run, i) for i in range(len(names))]
-        errors = [f.exception() for f in futures]
-    real = [e for e in errors if e is not None and not isinstance(e, _Aborted)]
-    if real:
-        raise real[0]
-    return out
 
 
 def _energy_steps(grid: Grid) -> tuple[np.ndarray, np.ndarray]:
