@@ -489,7 +489,13 @@ class SolverConfig(_Section):
     energy_scheme: Literal["bdf2", "upwind"] = Field(
         "bdf2", description="energy-loss discretisation: 2nd-order BDF or 1st-order upwind"
     )
-    rtol: float = Field(1e-10, gt=0, lt=1e-3, description="relative residual of each linear solve")
+    rtol: float = Field(
+        1e-10,
+        gt=0,
+        lt=1e-3,
+        description="relative residual of each linear solve (the 3D engine uses 1e-8 while "
+        "this is left at 1e-10)",
+    )
     coupled_rtol: float = Field(
         1e-8,
         gt=0,
