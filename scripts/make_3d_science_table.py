@@ -154,12 +154,14 @@ def main() -> None:
     ams = preset("ams02")
     args.abundances = {n: float(ams.get(n, 0.0)) for n in SPECIES}
     jobs = [(args, g, t, r) for t in TAUS for r in RATIOS for g in ("2d", "3d")]
+    results = {}
     with ProcessPoolExecutor(args.workers) as pool:
-        results = dict(pool.map(one, jobs))
-    Path(args.output).write_text(
-        json.dumps({f"{g}|{t}|{r}": v for (g, t, r), v in results.items()}, indent=1)
-    )
-    print(table(results))
+        for key, res in pool.map(one, jobs):
+            results[key] = res  # written after every run: a long run can be read as it goes
+            Path(args.output).write_text(
+                json.dumps({f"{g}|{t}|{r}": v for (g, t, r), v in results.items()}, indent=1)
+            )
+            print(table(results), flush=True)
 
 
 if __name__ == "__main__":
