@@ -77,6 +77,29 @@ def resolve_abundances(cfg: Config, species: list[str]) -> dict[str, float]:
     return out
 
 
+def build_network(cfg: Config) -> Network:
+    """The nuclear network of ``[species]`` and ``[nuclear]`` (both engines)."""
+    sp = cfg.species
+    return Network.build(
+        z_max=sp.z_max,
+        isotopes=None if sp.z_max is not None else sort_heaviest_first(sp.propagate),
+        production=cfg.nuclear.production,
+        inelastic=cfg.nuclear.inelastic,
+        light=cfg.nuclear.light_nuclei,
+    )
+
+
+def injection_spectrum(cfg: Config, nuc: Nuclide) -> InjectionSpectrum:
+    """The source spectrum in rigidity of ``nuc`` from ``[source]`` (both engines)."""
+    s = cfg.source
+    return InjectionSpectrum(
+        index=s.index_overrides.get(nuc.name, s.rigidity_index),
+        reference_rigidity_gv=s.spectrum_reference_rigidity_gv,
+        break_rigidities_gv=tuple(s.break_rigidities_gv),
+        break_indices=tuple(s.break_indices),
+    )
+
+
 @dataclass
 class Model(LeptonChain, AntiprotonChain):
     """Grid + Galaxy + diffusion + losses for one configuration."""
@@ -126,13 +149,7 @@ class Model(LeptonChain, AntiprotonChain):
             electron_temperature_k=cfg.losses.electron_temperature_k,
         )
         sp = cfg.species
-        network = Network.build(
-            z_max=sp.z_max,
-            isotopes=None if sp.z_max is not None else sort_heaviest_first(sp.propagate),
-            production=cfg.nuclear.production,
-            inelastic=cfg.nuclear.inelastic,
-            light=cfg.nuclear.light_nuclei,
-        )
+        network = build_network(cfg)
         species = [network.nuclides[n] for n in network.species]
         abundances = resolve_abundances(cfg, network.species)
         c = cfg.convection
@@ -213,13 +230,7 @@ class Model(LeptonChain, AntiprotonChain):
 
     # -- per-species physics on the grid -------------------------------------------------
     def spectrum(self, nuc: Nuclide) -> InjectionSpectrum:
-        s = self.cfg.source
-        return InjectionSpectrum(
-            index=s.index_overrides.get(nuc.name, s.rigidity_index),
-            reference_rigidity_gv=s.spectrum_reference_rigidity_gv,
-            break_rigidities_gv=tuple(s.break_rigidities_gv),
-            break_indices=tuple(s.break_indices),
-        )
+        return injection_spectrum(self.cfg, nuc)
 
     def source_spectrum(self, nuc: Nuclide) -> np.ndarray:
         """Injection per unit kinetic energy per nucleon at the Sun, unnormalised, (n_ekin,)."""

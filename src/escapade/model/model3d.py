@@ -31,17 +31,16 @@ from ..galaxy.arms import source_density_3d
 from ..galaxy.gas import GasOnGrid
 from ..galaxy.gas3d import build_gas
 from ..galaxy.magnetic_field import field_direction
-from ..galaxy.sources import InjectionSpectrum
 from ..grid3d import Grid3D
 from ..nuclear.network import Network
 from ..numerics.interpolation import interp_positive_log
-from ..species import Nuclide, nuclide, sort_heaviest_first
+from ..species import Nuclide, nuclide
 from ..transport.losses import NuclearLosses
 from ..transport3d.coefficients import diffusion_fields, source_turbulence_q
 from ..transport3d.march import MarchResult3D, OperatorCache, SpeciesProblem3D, march3d
 from ..transport3d.memory import check_memory_3d
 from ..transport3d.solver import RTOL_3D, AMGSolver
-from .model import resolve_abundances
+from .model import build_network, injection_spectrum, resolve_abundances
 from .particles import local_flux_from_density
 
 log = logging.getLogger("escapade.model")
@@ -132,14 +131,7 @@ class Model3D:
     def from_config(cls, cfg: Config) -> Model3D:
         _refuse_unsupported(cfg)
         t0 = time.perf_counter()
-        sp = cfg.species
-        network = Network.build(
-            z_max=sp.z_max,
-            isotopes=None if sp.z_max is not None else sort_heaviest_first(sp.propagate),
-            production=cfg.nuclear.production,
-            inelastic=cfg.nuclear.inelastic,
-            light=cfg.nuclear.light_nuclei,
-        )
+        network = build_network(cfg)
         check_memory_3d(cfg, len(network.species))
         g = cfg.grid
         grid = Grid3D(cfg.galaxy.r_max_kpc, cfg.galaxy.halo_height_kpc, g.nxy, g.nz)
@@ -185,13 +177,8 @@ class Model3D:
 
     def source_spectrum(self, nuc: Nuclide) -> np.ndarray:
         """Injection per unit kinetic energy per nucleon at the Sun, unnormalised, (n_ekin,)."""
-        s, e = self.cfg.source, self.ekin_gev_per_n
-        spectrum = InjectionSpectrum(
-            index=s.index_overrides.get(nuc.name, s.rigidity_index),
-            reference_rigidity_gv=s.spectrum_reference_rigidity_gv,
-            break_rigidities_gv=tuple(s.break_rigidities_gv),
-            break_indices=tuple(s.break_indices),
-        )
+        e = self.ekin_gev_per_n
+        spectrum = injection_spectrum(self.cfg, nuc)
         ab = self.abundances.get(nuc.name, 0.0)
         return ab * spectrum.per_rigidity(nuc.rigidity_gv(e)) * nuc.drigidity_dekin(e)
 
