@@ -3,29 +3,11 @@ and failure modes, for the 3D operator with a spiral field and variable coeffici
 
 import numpy as np
 import pytest
+from fields3d import spiral_field
 
 from escapade.grid3d import Grid3D
 from escapade.transport.solver import SolverError
 from escapade.transport3d import AMGSolver, assemble, assemble_parts, combine, solve_steady
-
-
-def spiral_field(grid, pitch_deg=12.0, b_z=0.2):
-    """A logarithmic spiral with a vertical component (unit vectors, zero on the axis)."""
-    x, y, _ = grid.mesh()
-    r = np.hypot(x, y)
-    safe = np.where(r > 0, r, 1.0)
-    p = np.radians(pitch_deg)
-    v = np.stack(
-        [
-            (-y * np.cos(p) + x * np.sin(p)) / safe,
-            (x * np.cos(p) + y * np.sin(p)) / safe,
-            np.full_like(x, b_z),
-        ],
-        axis=-1,
-    )
-    v /= np.linalg.norm(v, axis=-1, keepdims=True)
-    v[r == 0] = 0.0
-    return v
 
 
 def problem(n=19, scheme="symmetric", ratio=30.0):

@@ -3,30 +3,12 @@ binds on a changing set of nodes, and the Galerkin initial iterate of the march.
 
 import numpy as np
 import scipy.sparse as sp
+from fields3d import spiral_field
 
 from escapade.grid3d import Grid3D
 from escapade.transport3d import AMGSolver, assemble_parts, combine, solve_steady
 from escapade.transport3d.march import OperatorCache
 from escapade.transport3d.solver import galerkin_guess
-
-
-def spiral_field(grid, pitch_deg=12.0, b_z=0.2):
-    """A logarithmic spiral with a vertical component (unit vectors, zero on the axis)."""
-    x, y, _ = grid.mesh()
-    r = np.hypot(x, y)
-    safe = np.where(r > 0, r, 1.0)
-    p = np.radians(pitch_deg)
-    v = np.stack(
-        [
-            (-y * np.cos(p) + x * np.sin(p)) / safe,
-            (x * np.cos(p) + y * np.sin(p)) / safe,
-            np.full_like(x, b_z),
-        ],
-        axis=-1,
-    )
-    v /= np.linalg.norm(v, axis=-1, keepdims=True)
-    v[r == 0] = 0.0
-    return v
 
 
 def floored_fields(grid):

@@ -72,13 +72,17 @@ def midplane(grid, density_full: np.ndarray) -> np.ndarray:
     return (1.0 - w) * density_full[..., i - 1] + w * density_full[..., i]
 
 
-def tensor_at_sun(model, d_perp: np.ndarray, d_par: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """D_ij at the Sun per energy (n_ekin, 3, 3) in cm^2/s, and the field direction b there."""
+def field_at_sun(model) -> np.ndarray:
+    """Unit vector b of the regular field at the Sun (x = R_sun, y = z = 0), (3,)."""
     r_sun = model.cfg.galaxy.sun_r_kpc
-    b = field_direction(model.cfg.field, np.array([r_sun]), np.zeros(1), np.zeros(1))[0]
+    return field_direction(model.cfg.field, np.array([r_sun]), np.zeros(1), np.zeros(1))[0]
+
+
+def tensor_at_sun(b: np.ndarray, d_perp: np.ndarray, d_par: np.ndarray) -> np.ndarray:
+    """D_ij = D_perp (delta_ij - b_i b_j) + D_par b_i b_j per energy, (n_ekin, 3, 3), in the
+    units of ``d_perp`` and ``d_par``."""
     bb = np.outer(b, b)
-    eye = np.eye(3)
-    return d_perp[:, None, None] * (eye - bb) + d_par[:, None, None] * bb, b
+    return d_perp[:, None, None] * (np.eye(3) - bb) + d_par[:, None, None] * bb
 
 
 def _angle_to_field(vec: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -95,8 +99,9 @@ def _dipoles(model, n_sun: np.ndarray, grad: np.ndarray):
     d_perp, d_par = np.stack([a for a, _ in d]), np.stack([b for _, b in d])
     vec = np.empty_like(grad)
     angle = np.empty(n_sun.shape)
+    b_sun = field_at_sun(model)
     for i in range(len(d)):
-        tensor, b_sun = tensor_at_sun(model, d_perp[i], d_par[i])
+        tensor = tensor_at_sun(b_sun, d_perp[i], d_par[i])
         safe = np.where(n_sun[i] > 0, n_sun[i], np.inf)
         vec[i] = 3.0 * np.einsum("kij,kj->ki", tensor, grad[i]) / (C_CM_S * KPC_CM * safe[:, None])
         angle[i] = _angle_to_field(vec[i], b_sun)

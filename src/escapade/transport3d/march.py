@@ -92,9 +92,7 @@ def march3d(
         ctx = (
             f"species {problem.name} at {e[k]:.4g} GeV/n on a {grid.nxy}x{grid.nxy}x{grid.nz} grid"
         )
-        res = solve_steady(
-            grid, op.matrix, diag, rhs, solver=solver, context=ctx, guesses=previous[-GUESSES:]
-        )
+        res = solve_steady(grid, op.matrix, diag, rhs, solver=solver, context=ctx, guesses=previous)
         u = res.u
         out.density[k] = u
         out.min_over_max = min(out.min_over_max, res.min_over_max)
@@ -102,7 +100,7 @@ def march3d(
         out.escaped[k] = op.outflow(u)
         out.destroyed[k] = float(np.sum(vol * gamma * u))
         g2, g1 = g1, b * u
-        previous.append(u)
+        previous = [*previous, u][-GUESSES:]  # only these seed the next solve
         if progress is not None:
             progress()
     return out
