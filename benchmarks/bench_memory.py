@@ -29,7 +29,6 @@ import time
 from pathlib import Path
 
 import psutil
-
 from _util import RESULTS, record
 
 SECTION = "escapade reproduce: peak memory (bench_memory.py)"
@@ -148,7 +147,9 @@ def main() -> None:
     print(json.dumps(rec), flush=True)
     if not args.record:
         return
-    per = "; ".join(f"{role} {', '.join(map(str, v))}" for role, v in rec["peak_by_role_mb"].items())
+    per = "; ".join(
+        f"{role} {', '.join(map(str, v))}" for role, v in rec["peak_by_role_mb"].items()
+    )
     row = (
         f"| {args.label} | `escapade reproduce{' --fast' if args.fast else ''}` "
         f"| {rec['peak_total_mb']:.0f} | {per} | {rec['wall_s'] / 60:.1f} "
