@@ -102,8 +102,8 @@ def _open_full(path: str):
         sol.require("density", "a sky map")
     except SolutionCapabilityError:
         raise UserError(
-            f"{path} has no full density (the CR density on the whole (R, z) grid, needed for "
-            f"sky maps): rerun it with 'escapade run CONFIG -o {path} --full'"
+            f"{path} has no full density (the CR density on the whole (R, z) or (x, y, z) grid, "
+            f"needed for sky maps): rerun it with 'escapade run CONFIG -o {path} --full'"
         ) from None
     return sol
 
@@ -146,13 +146,15 @@ def _omitted(names: str) -> str:
 def _emissivity_table(ds, band, model, outdir: Path, label: str) -> tuple[Path, float]:
     from ..emission.pion import emissivity_at, emissivity_vs_r
     from ..plots.gamma import PI0_NOTE
+    from ..solution import dataset_of
 
     q = emissivity_vs_r(ds, band, model)
     r = q["r_kpc"].values
     r_sun = q.attrs["r_sun_kpc"]
     q_sun = emissivity_at(q, r_sun)
+    ray = " along y = 0, x = R >= 0 (3D solution)" if "density_plane" in dataset_of(ds) else ""
     header = [
-        f"escapade pi0-decay emissivity per H atom at z = 0, integrated over {band[0]:g}-"
+        f"escapade pi0-decay emissivity per H atom at z = 0{ray}, integrated over {band[0]:g}-"
         f"{band[1]:g} GeV ({label})",
         f"q: ph s^-1 sr^-1 (H atom)^-1 (He gas included through n_He/n_H = {q.attrs['he_to_h']:g});"
         f" q_over_q_sun: q(R) / q(R_sun = {r_sun:g} kpc) = q / {q_sun:.6e}",

@@ -496,7 +496,8 @@ class PionProduction:
         """pi0 emissivity per H atom integrated over ``band`` = (emin, emax) GeV.
 
         Returns ph s^-1 sr^-1 per H atom with the density's remaining dims (for a
-        solution: (r_kpc, z_kpc)).
+        solution: (r_kpc, z_kpc); for a 3D solution: (x_kpc, y_kpc, z_kpc), the same
+        matrices applied node by node).
         """
         if he_to_h is None:
             he_to_h = he_to_h_of(ds_or_density)
@@ -538,14 +539,27 @@ def emissivity(ds, band, he_to_h=None, model: str = "aafrag"):
     return emissivity_band(ds, band, he_to_h, model)
 
 
+def _sun_ray(plane: xr.DataArray) -> xr.DataArray:
+    """A 3D solution's mid-plane density (..., x_kpc, y_kpc) along y = 0, x >= 0, as r_kpc."""
+    ray = plane.interp(y_kpc=0.0).drop_vars("y_kpc")
+    return ray.sel(x_kpc=ray["x_kpc"] >= 0.0).rename(x_kpc="r_kpc")
+
+
 def emissivity_vs_r(ds, band, model: str = "aafrag") -> xr.DataArray:
     """pi0 emissivity per H atom over ``band`` at z = 0 against R (ph s^-1 sr^-1 H^-1).
 
-    Uses the mid-plane density (every solution has it; ``--full`` is not needed).
+    Uses the mid-plane density (every solution has it; ``--full`` is not needed). For a
+    solution of the 3D engine: q at z = 0 along the Galactocentric ray through the Sun
+    (y = 0, x = R >= 0) of its ``density_plane``.
     """
     sol = as_solution(ds)
     ds = sol.dataset
-    dens = ds["density_midplane"] if "density_midplane" in ds else ds["density"].interp(z_kpc=0.0)
+    if "density_plane" in ds:
+        dens = _sun_ray(ds["density_plane"])
+    elif "density_midplane" in ds:
+        dens = ds["density_midplane"]
+    else:
+        dens = ds["density"].interp(z_kpc=0.0)
     q = emissivity_band(dens, band, he_to_h=he_to_h_of(sol), model=model)
     q.attrs["r_sun_kpc"] = sol.sun_r_kpc
     return q

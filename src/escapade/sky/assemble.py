@@ -23,6 +23,11 @@ P_l^m(mu) cos(m psi) with mu = -sin b (constant along a line of sight) and psi(s
 azimuth from e_R; each column Q_lm is integrated with the weight cos(m psi(s)) on a
 0.05 x 0.02 kpc table, then multiplied by N_lm P_l^m(mu). The mirror symmetry
 I(l, b) = I(-l, b) still holds.
+
+Solutions of the 3D engine (``[transport] geometry = "3d"``, densities on x_kpc, y_kpc,
+z_kpc): q(x, y, z) is projected through the 3D gas (the survey gas's 3D face or the analytic
+gas) by the grid kernel of :mod:`escapade.sky.kernel3d`; pi0 decay only (the 3D engine has
+no leptons), with ``meta["leptons"]`` saying so.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from astropy_healpix import healpix_to_lonlat, nside_to_npix
 from ..constants import KPC_CM
 from ..galaxy.gas import AnalyticGas
 from ..solution import Solution, as_solution
-from .assemble3d import gas_phase_maps_3d
+from .assemble3d import PI0_ONLY_3D, gas_phase_maps_3d, is_3d_solution, solution3d_maps
 from .components import LEPTONIC, PHASES
 from .geometry import Stepping, gas_of, geometry_of
 from .integrand import (
@@ -195,10 +200,44 @@ def _maps_3d(sol, band, nside, pixels, opts, geom, st, gas, with_leptons, ic_opt
     return maps, q, prod
 
 
+def _base_meta(sol: Solution, opts: MapOptions, q, prod, geom, gas) -> dict:
+    """The metadata every set of maps carries (model, He/H, omitted species, geometry, gas)."""
+    return {
+        "pi0_model": prod.model,
+        "he_to_h": q.attrs.get("he_to_h"),
+        "species_omitted": q.attrs.get("species_omitted", ""),
+        "r_sun_kpc": geom.r_sun_kpc,
+        "x_co": str(gas.x_co if hasattr(gas, "x_co") else gas.analytic.x_co),
+        "gas_model": sol.config.gas.model if opts.gas is None else type(gas).__name__,
+    }
+
+
+def _skymap_3d(sol: Solution, band, nside, pixels, opts: MapOptions) -> SkyMap:
+    """The pi0 maps of a 3D solution (:func:`escapade.sky.assemble3d.solution3d_maps`), NaN
+    off ``pixels``; ``leptons=True`` is a one-line error (the 3D engine has none)."""
+    if opts.leptons:
+        raise ValueError(f"leptons = True with a 3D solution: {PI0_ONLY_3D}")
+    geom = geometry_of(sol)
+    gas = opts.gas or gas_of(sol)
+    maps, q, prod = solution3d_maps(sol, band, int(nside), opts, geom, gas)
+    maps["total"] = sum(maps.values())
+    if pixels is not None:
+        off = np.ones(nside_to_npix(nside), bool)
+        off[np.asarray(pixels, np.int64)] = False
+        for v in maps.values():
+            v[off] = np.nan
+    meta = {"process": "pi0", **_base_meta(sol, opts, q, prod, geom, gas)}
+    meta |= {"cr_geometry": "3d", "cr_grid_nodes": "x".join(map(str, q.shape))}
+    meta["leptons"] = PI0_ONLY_3D
+    return SkyMap(int(nside), (float(band[0]), float(band[1])), maps, meta=meta)
+
+
 def _skymap_pixels(ds, band, nside, pixels, opts: MapOptions) -> SkyMap:
     from ..emission.leptonic import has_leptons
 
     sol = as_solution(ds)
+    if is_3d_solution(sol):
+        return _skymap_3d(sol, band, nside, pixels, opts)
     st = opts.stepping or Stepping()
     geom = geometry_of(sol)
     gas = opts.gas or gas_of(sol)
@@ -210,12 +249,7 @@ def _skymap_pixels(ds, band, nside, pixels, opts: MapOptions) -> SkyMap:
     maps, q, prod = make(sol, band, nside, pixels, opts, geom, st, gas, with_leptons, ic_options)
     meta = {
         "process": "pi0+IC+bremsstrahlung" if with_leptons else "pi0",
-        "pi0_model": prod.model,
-        "he_to_h": q.attrs.get("he_to_h"),
-        "species_omitted": q.attrs.get("species_omitted", ""),
-        "r_sun_kpc": geom.r_sun_kpc,
-        "x_co": str(gas.x_co if hasattr(gas, "x_co") else gas.analytic.x_co),
-        "gas_model": sol.config.gas.model if opts.gas is None else type(gas).__name__,
+        **_base_meta(sol, opts, q, prod, geom, gas),
     }
     if with_leptons:
         meta["ic_anisotropic"] = ic_options[0]
@@ -244,7 +278,11 @@ def skymap(
     Returns a :class:`SkyMap` with the pi0 components HI, H2, HII and total, in
     ph cm^-2 s^-1 sr^-1 integrated over the band; with ``leptons`` (default: when the
     solution has e- and e+) also IC, bremsstrahlung, pi0 and total = all three.
-    ``ds`` must hold ``density`` (``escapade.solve(cfg, full=True)``). The gas model and
+    ``ds`` must hold ``density`` (``escapade.solve(cfg, full=True)``). A solution of the 3D
+    engine (``[transport] geometry = "3d"``) gives the pi0 maps of its 3D density through
+    the 3D gas (:mod:`escapade.sky.kernel3d`; HI, H2, HII, dark when on, and total; no
+    leptons, ``meta["leptons"]`` says so; the stepping and IC keywords do not apply). The
+    gas model and
     He/H come from the solution's config unless given. ``ic_anisotropic`` / ``ic_lmax``
     override ``[leptons] ic_anisotropic`` / ``ic_anisotropy_lmax``: IC with the ISRF's
     angular distribution (Moskalenko & Strong 2000; see :mod:`escapade.emission.leptonic`).

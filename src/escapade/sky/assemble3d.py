@@ -6,6 +6,10 @@ projected with it (:mod:`escapade.sky.los3d`): one map per gas phase (HI, H2, HI
 dark gas when it is on) of pi0 decay, and the bremsstrahlung of all phases together. The
 inverse Compton map, a volume emissivity, does not involve the gas: it stays with
 :mod:`escapade.sky.assemble`.
+
+A solution of the 3D engine (densities on x_kpc, y_kpc, z_kpc) is projected instead by the
+grid kernel of :mod:`escapade.sky.kernel3d` (:func:`solution3d_maps`), through the survey
+gas's 3D face or the analytic gas: pi0 decay only, as the 3D engine has no leptons.
 """
 
 from __future__ import annotations
@@ -15,7 +19,15 @@ import numpy as np
 from .integrand import resample_rz
 from .los3d import gas_kernel, kernel_maps
 
-__all__ = ["gas_phase_maps_3d", "process_maps_3d"]
+__all__ = [
+    "PI0_ONLY_3D",
+    "emissivity_on_nodes",
+    "gas_phase_maps_3d",
+    "is_3d_solution",
+    "process_maps_3d",
+    "require_density_3d",
+    "solution3d_maps",
+]
 
 
 def _on_kernel_table(q, kernel) -> np.ndarray:
@@ -53,3 +65,49 @@ def gas_phase_maps_3d(sol, band, nside: int, opts, geom, gas, with_leptons: bool
     if with_leptons:
         maps["bremsstrahlung"] = sum(v for k, v in per.items() if k.startswith("bremsstrahlung_"))
     return maps, q, prod
+
+
+PI0_ONLY_3D = (
+    "pi0 decay only: the 3D engine solves nuclei, not electrons and positrons (no IC, "
+    "no bremsstrahlung)"
+)
+"""The process note of the maps of a 3D solution (``SkyMap.meta["leptons"]``)."""
+
+
+def is_3d_solution(sol) -> bool:
+    """Whether ``sol`` comes from the 3D engine (its densities live on x_kpc, y_kpc, z_kpc)."""
+    return "x_kpc" in sol.dataset.dims
+
+
+def require_density_3d(sol) -> None:
+    """One-line error unless the 3D solution holds its full density."""
+    if "density" not in sol.dataset:
+        raise ValueError(
+            "a sky map of a 3D solution needs its full density (species, ekin_gev_per_n, x_kpc, "
+            "y_kpc, z_kpc): solve with full=True (escapade.Solution.compute(cfg, full=True)) or "
+            "run 'escapade run CONFIG -o OUT.nc --full'"
+        )
+
+
+def emissivity_on_nodes(sol, band, opts):
+    """(q on the solution's (x_kpc, y_kpc, z_kpc) nodes in ph s^-1 sr^-1 per H atom over
+    ``band``, the production): :meth:`escapade.emission.pion.PionProduction.emissivity_band`
+    applied to the 3D density (linear in the CR spectra, the same matrices as in 2D)."""
+    from ..emission.pion import PionProduction
+
+    require_density_3d(sol)
+    prod = opts.production or PionProduction(opts.model)
+    q = prod.emissivity_band(sol, band, he_to_h=opts.he_to_h)
+    return q.transpose("x_kpc", "y_kpc", "z_kpc"), prod
+
+
+def solution3d_maps(sol, band, nside: int, opts, geom, gas):
+    """({phase: pi0 map}, q, production) of a 3D solution through ``gas`` (the survey gas's
+    3D face or the analytic gas at R = sqrt(x^2 + y^2)): full-sky RING maps at ``nside``,
+    ph cm^-2 s^-1 sr^-1, by the grid kernel of :mod:`escapade.sky.kernel3d`."""
+    from .kernel3d import GridAxes, grid_kernel, grid_kernel_maps
+
+    q, prod = emissivity_on_nodes(sol, band, opts)
+    axes = GridAxes.of(q["x_kpc"].values, q["y_kpc"].values, q["z_kpc"].values)
+    kernel = grid_kernel(gas, geom, axes, nside)
+    return grid_kernel_maps(kernel, q.values, nside), q, prod
