@@ -6,7 +6,8 @@
 The configuration reference comes from the pydantic schema. With ``--reproduce DIR`` (the
 output folder of ``escapade reproduce``, full resolution) the letter's figures are copied to
 ``docs/figures/reproduce/`` and the summary table at the top of the README is rebuilt from
-``DIR/summary.json``.
+``DIR/summary.json`` (with the row quoting the posterior interval of tau from B/C when the
+folder has the posterior step's numbers).
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ FIGURES = (
     ("tau_likelihood_gas_models", "-2 ln L of the Fermi-LAT counts vs tau for each gas model"),
     ("fig2_gas_models", "longitude profile at tau = 0.85 through each gas model"),
     ("knee_spectra", "p, He and p + He with the stochastic nearby sources vs the knee data"),
+    ("posterior_tau", "posterior of tau, D0 and phi from the letter-era B/C"),
 )
+OPTIONAL = {"posterior_tau"}
+"""Figures that a results folder of an older escapade reproduce may lack: left out then."""
 
 
 def _replace(text: str, markers: tuple[str, str], body: str) -> str:
@@ -51,15 +55,30 @@ def _load_text(summary: dict) -> str:
     return f", load average {load:.1f} at the end" if load is not None else ""
 
 
+def _posterior_text(summary: dict) -> str:
+    post = summary.get("posterior") or {}
+    if "parameters" not in post:
+        return ""
+    return (
+        f"; the posterior of tau, D0 and phi from the same B/C ({post['walkers']} walkers x "
+        f"{post['steps']} steps on {post['grid']}, the last figure)"
+    )
+
+
 def opening(results: Path) -> str:
     """The README's opening block from a reproduce output folder."""
     summary = json.loads((results / "summary.json").read_text())
     FIGDIR.mkdir(parents=True, exist_ok=True)
-    for stem, _ in FIGURES:
+    figures = [
+        (stem, alt)
+        for stem, alt in FIGURES
+        if stem not in OPTIONAL or (results / "figures" / f"{stem}.png").is_file()
+    ]
+    for stem, _ in figures:
         shutil.copyfile(results / "figures" / f"{stem}.png", FIGDIR / f"{stem}.png")
     cells = " ".join(
         f'<img src="docs/figures/reproduce/{stem}.png" width="49%" alt="{alt}">'
-        for stem, alt in FIGURES
+        for stem, alt in figures
     )
     best = summary["letter"].get("best_tau_longitude", {})
     wall = summary.get("wall_seconds", float("nan"))
@@ -70,14 +89,18 @@ def opening(results: Path) -> str:
         f"2 cores{_load_text(summary)}): D0 fitted to the letter-era B/C (HEAO-3, PAMELA, "
         "CREAM) at every tau, then "
         "the gamma rays (pi0 + inverse Compton + bremsstrahlung) against Fermi-LAT and the "
-        "anisotropy of the best fit. The letter's claims against these numbers:",
+        f"anisotropy of the best fit{_posterior_text(summary)}. The letter's claims against "
+        "these numbers:",
         "",
         "| the letter says | our numbers | verdict |",
         "|---|---|---|",
         *(
             f"| {claim} | {numbers} | {verdict} |"
             for claim, verdict, numbers in claims(
-                summary["letter"], summary.get("modern"), summary.get("stochastic")
+                summary["letter"],
+                summary.get("modern"),
+                summary.get("stochastic"),
+                summary.get("posterior"),
             )
         ),
         "",

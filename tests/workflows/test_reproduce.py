@@ -25,6 +25,8 @@ def test_reproduce_fast(tmp_path, capsys):
         "INFO reproduce: modern era finished: 2 of 2",
         "INFO reproduce: stochastic sources: 1000 realisations at tau = 0, 0.85",
         "INFO reproduce: stochastic sources finished",
+        "INFO reproduce: posterior of tau, D0 and phi started: 8 walkers x 12 steps",
+        "INFO reproduce: posterior finished: tau = ",
         "INFO reproduce: figures written",
         "INFO reproduce: report written",
     ]
@@ -34,7 +36,7 @@ def test_reproduce_fast(tmp_path, capsys):
         len(re.findall(r"INFO scan: point \d/8 \(diffusion.tau=.*\) done in .*; \d left", err)) == 8
     )
     figures = ("fig1_emissivity", "fig2_longitude_profile", "fig3_anisotropy", "bc", "pbar_p")
-    for name in figures + ("knee_spectra",):
+    for name in figures + ("knee_spectra", "posterior_tau"):
         for ext in ("png", "pdf"):
             assert (out / "figures" / f"{name}.{ext}").stat().st_size > 1000
     summary = json.loads((out / "summary.json").read_text())
@@ -63,3 +65,12 @@ def test_reproduce_fast(tmp_path, capsys):
             assert 0.0 <= st[tau][k] <= 1.0
         assert 0.0 <= st[tau]["bump_fraction_dampe_size"] <= 1.0
     assert "Stochastic nearby sources" in report and "source stochasticity" in report
+    # the posterior of tau, D0 and phi on the letter-era B/C (issue 19)
+    post = summary["posterior"]
+    assert (post["walkers"], post["steps"]) == (8, 12) and isinstance(post["converged"], bool)
+    for k in ("diffusion.tau", "diffusion.d0_cm2_s", "modulation.phi_gv"):
+        p = post["parameters"][k]
+        assert p["lo95"] <= p["lo68"] <= p["median"] <= p["hi68"] <= p["hi95"], k
+    assert 0.0 <= post["parameters"]["diffusion.tau"]["lo95"] <= 1.0
+    assert (out / "posterior" / "chain.nc").is_file()
+    assert "## Posterior of tau, D0 and phi" in report and "B/C does not fix tau" in report

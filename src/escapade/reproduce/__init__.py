@@ -20,9 +20,11 @@ core) the worker
 Then the same for AMS-02 B/C with delta free and a high-rigidity break of D (the
 modern data), and the stochastic nearby sources at tau = 0 and 0.85 with the letter-era D0
 (:mod:`escapade.reproduce.stochastic`: Figure 3's bands to 1 PeV, the p, He and light spectra
-against the knee-region data, P(A < 1e-3) and the DAMPE-sized bumps). Writes
-``figures/*.png`` and ``*.pdf``, ``summary.json`` and ``report.md``, which states for
-each of the letter's claims whether these numbers support it.
+against the knee-region data, P(A < 1e-3) and the DAMPE-sized bumps), and the posterior of
+tau, D0 and phi on the letter-era B/C (:mod:`escapade.reproduce.posterior`: emcee through
+:func:`escapade.inference.infer` on a reduced grid; ``figures/posterior_tau``, the chain in
+``posterior/``). Writes ``figures/*.png`` and ``*.pdf``, ``summary.json`` and ``report.md``,
+which states for each of the letter's claims whether these numbers support it.
 """
 
 from .evaluate import evaluate, run_era

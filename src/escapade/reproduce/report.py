@@ -9,6 +9,7 @@ import xarray as xr
 
 from ..numerics.interpolation import interp_positive_log
 from .gamma_report import gamma_sensitivity, sensitivity_table
+from .posterior import posterior_claim, posterior_table
 from .settings import ANISO_TEV, VERDICT_GAS, Settings
 from .stochastic import stochastic_claim, stochastic_table
 
@@ -126,8 +127,14 @@ def _gamma_claim(letter: dict) -> tuple[str, str, str] | None:
 
 
 def claims(
-    letter: dict, modern: dict | None, stochastic: dict | None = None
+    letter: dict,
+    modern: dict | None,
+    stochastic: dict | None = None,
+    posterior: dict | None = None,
 ) -> list[tuple[str, str, str]]:
+    """(claim, verdict, our numbers) per claim of the letter that the summaries test; with
+    ``posterior`` (summary.json's ``posterior``) the row quoting the interval of tau from B/C
+    follows the B/C row."""
     rows = []
     ok = {float(k): v for k, v in letter.items() if isinstance(v, dict) and "chi2_bc" in v}
     if ok:
@@ -144,6 +151,9 @@ def claims(
                 f"D0 {min(d0s):.3g}-{max(d0s):.3g} cm^2/s",
             )
         )
+        bayes = posterior_claim(posterior) if posterior else None
+        if bayes is not None:
+            rows.append(bayes)
         if 0.0 in ok and 1.0 in ok:
             rr = ok[1.0]["anisotropy_1tev"] / ok[0.0]["anisotropy_1tev"]
             rows.append(
@@ -232,6 +242,16 @@ def letter_table(letter: dict) -> list[str]:
     return lines
 
 
+def _posterior_section(post: dict | None) -> list[str]:
+    """The report's section on the posterior of tau, D0 and phi (or why it is missing)."""
+    if not post:
+        return []
+    head = ["", "## Posterior of tau, D0 and phi (letter-era B/C; posterior_tau)", ""]
+    if "parameters" not in post:
+        return head + [f"The posterior step failed: {post.get('error', 'unknown error')}"]
+    return head + posterior_table(post)
+
+
 def report_markdown(
     summary: dict, settings: Settings, figs: list[Path], outdir: Path, wall: float
 ) -> str:
@@ -245,9 +265,8 @@ def report_markdown(
         "| claim | verdict | our numbers |",
         "|---|---|---|",
     ]
-    for claim, verdict, numbers in claims(
-        summary["letter"], summary.get("modern"), summary.get("stochastic")
-    ):
+    parts = ("modern", "stochastic", "posterior")
+    for claim, verdict, numbers in claims(summary["letter"], *(summary.get(k) for k in parts)):
         lines.append(f"| {claim} | {verdict} | {numbers} |")
     lines += ["", "## Per tau (letter-era B/C: HEAO-3, PAMELA, CREAM; delta = 0.6)", ""]
     lines += letter_table(summary["letter"])
@@ -285,6 +304,7 @@ def report_markdown(
     if summary.get("stochastic"):
         lines += ["", "## Stochastic nearby sources (Figure 3's bands, knee_spectra)", ""]
         lines += stochastic_table(summary["stochastic"])
+    lines += _posterior_section(summary.get("posterior"))
     lines += ["", "## Figures", ""]
     lines += [f"![{p.stem}](figures/{p.name})" for p in figs if p.suffix == ".png"]
     lines += [

@@ -11,6 +11,7 @@ from pathlib import Path
 import xarray as xr
 
 from .evaluate import run_era
+from .posterior import run_posterior, summarise_posterior
 from .report import report_markdown, summarise
 from .settings import FAST, FULL, LETTER_DATA, TAUS
 from .stochastic import fitted_d0, run_stochastic, summarise_stochastic
@@ -29,11 +30,13 @@ def write_figures(
     modern: xr.Dataset | None,
     outdir: Path,
     stochastic: xr.Dataset | None = None,
+    posterior=None,
 ) -> list[Path]:
     """The letter's Figures 1-3, B/C and pbar/p as PNG and PDF in ``outdir/figures`` (with
-    ``stochastic``: Figure 3 with the nearby sources' bands and the knee-region spectra);
-    returns the PNG paths."""
+    ``stochastic``: Figure 3 with the nearby sources' bands and the knee-region spectra; with
+    ``posterior``, an InferResult: the corner plot of tau, D0 and phi); returns the PNG paths."""
     from ..plots import save
+    from ..plots.inference import corner_figure
     from ..plots.reproduce import (
         anisotropy_figure,
         emissivity_profiles_figure,
@@ -59,11 +62,25 @@ def write_figures(
             figures["fig2_gas_models"] = gas_profiles_figure(letter, 0.85)
     for name, *rest in RATIO_FIGURES:
         figures[name] = ratio_figure(letter, modern, name, *rest)
+    if posterior is not None:
+        figures["posterior_tau"] = corner_figure(posterior)
     paths = []
     for name, fig in figures.items():
         fig.savefig(figdir / f"{name}.pdf")
         paths.append(save(fig, figdir / f"{name}.png"))
     return paths
+
+
+def _posterior(settings, outdir: Path, client) -> tuple[object | None, dict]:
+    """The result of :func:`run_posterior` and its summary, or None and ``{"status":
+    "failed", "error": ...}`` when it fails (the other steps' results are still reported, as a
+    failed scan point is)."""
+    try:
+        res = run_posterior(settings, outdir, client)
+    except Exception as exc:  # noqa: BLE001 - reported in the summary, the run goes on
+        log.warning("posterior failed: %s: %s", type(exc).__name__, exc)
+        return None, {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
+    return res, summarise_posterior(res, settings)
 
 
 def reproduce(outdir, fast: bool = False, modern: bool = True, client=None) -> dict:
@@ -77,12 +94,14 @@ def reproduce(outdir, fast: bool = False, modern: bool = True, client=None) -> d
     letter = run_era(settings, "letter", TAUS, outdir, client)
     mod = run_era(settings, "modern", (0.0, 0.85), outdir, client) if modern else None
     stoch = run_stochastic(settings, fitted_d0(letter), outdir, client)
+    post, post_summary = _posterior(settings, outdir, client)
     summary = {"settings": settings.label, "letter": summarise(letter)}
     if mod is not None:
         summary["modern"] = summarise(mod)
     if stoch is not None:
         summary["stochastic"] = summarise_stochastic(stoch, settings)
-    figs = write_figures(letter, mod, outdir, stoch)
+    summary["posterior"] = post_summary
+    figs = write_figures(letter, mod, outdir, stoch, post)
     log.info(
         "figures written: %d (PNG and PDF) in %s", len({f.stem for f in figs}), outdir / "figures"
     )

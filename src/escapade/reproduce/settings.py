@@ -37,6 +37,15 @@ class Settings:
     # solve from 10 GeV/n to 1 PeV/n, and the number of realisations
     stochastic_grid: tuple[int, int, int] = (41, 81, 41)
     stochastic_realisations: int = 10000
+    # the posterior of (tau, D0, phi) on the letter-era B/C (reproduce.posterior): nr, nz,
+    # n_ekin and z_max of its solves, emcee's walkers x steps, and the local dask worker
+    # processes that evaluate the walkers (None: one after the other in this process). One
+    # evaluation (a transport solve) on 41 x 41 x 20, Z <= 8 takes ~0.75 s on one free core:
+    # 16 x 32 on two workers keeps the step under 4 min on 2 cores (docs/fits.md)
+    posterior_grid: tuple[int, int, int, int] = (41, 41, 20, 8)
+    posterior_walkers: int = 16
+    posterior_steps: int = 32
+    posterior_workers: int | None = 2
 
 
 # The fit's solves use half the spatial resolution: D0 moves by 0.05 % between 41 x 81 and
@@ -61,6 +70,9 @@ FAST = Settings(
     "31 x 61 x 24, Z <= 8, nside 32 (quick look)",
     stochastic_grid=(31, 61, 21),
     stochastic_realisations=1000,
+    posterior_grid=(21, 21, 12, 8),
+    posterior_walkers=8,
+    posterior_steps=12,
 )
 
 
