@@ -185,11 +185,12 @@ def _build(gas, geom: Geometry, axes: GridAxes, smp: KernelSampling, block: int)
         for p, v in sums.items():
             data.setdefault(p, []).append((v * KPC_CM).astype(np.float32))
     indices = np.concatenate(cols)
+    del cols
     indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    mats = {
-        p: sparse.csr_matrix((np.concatenate(v), indices, indptr), shape=(npix, n_nodes))
-        for p, v in data.items()
-    }
+    mats = {}
+    for p in list(data):  # one phase's pieces joined and freed at a time (peak memory)
+        values = np.concatenate(data.pop(p))
+        mats[p] = sparse.csr_matrix((values, indices, indptr), shape=(npix, n_nodes))
     if has_3d_face(gas):
         _hold_rows(mats["HI"], gas.hi4pi_cm2)
         if "dark" in mats:
