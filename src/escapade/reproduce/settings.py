@@ -40,8 +40,8 @@ class Settings:
     # the posterior of (tau, D0, phi) on the letter-era B/C (reproduce.posterior): nr, nz,
     # n_ekin and z_max of its solves, emcee's walkers x steps, and the local dask worker
     # processes that evaluate the walkers (None: one after the other in this process). One
-    # evaluation (a transport solve) on 41 x 41 x 20, Z <= 8 takes ~0.75 s on one free core:
-    # 16 x 32 on two workers keeps the step under 4 min on 2 cores (docs/fits.md)
+    # evaluation (a transport solve) on 41 x 41 x 20, Z <= 8 took 0.75-0.8 s in one process at
+    # load 1.8 on 2 cores: 16 x 32 on two workers keeps the step under ~4 min (docs/fits.md)
     posterior_grid: tuple[int, int, int, int] = (41, 41, 20, 8)
     posterior_walkers: int = 16
     posterior_steps: int = 32
