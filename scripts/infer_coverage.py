@@ -9,9 +9,10 @@ and each parameter's 68 % and 95 % intervals are checked against the truth. Writ
 
     OMP_NUM_THREADS=1 nice -n 5 python scripts/infer_coverage.py --out coverage/ > cov.log 2>&1
 
-About 85 s of CPU per data set with the defaults (21 x 41 x 12, Z <= 8, 8 walkers x 40
-steps: 330 evaluations), 28 min for the 20. Seed ranges can run side by side
-(``--first-seed 11 --sets 10 --out cov11/``) and be merged:
+About 97 s of CPU per data set with the defaults (21 x 41 x 12, Z <= 8, 8 walkers x 40
+steps: 328 evaluations), 32 min for the 20 (docs/inference.md, "Coverage on synthetic
+data"). Seed ranges can run side by side (``--first-seed 11 --sets 10 --out cov11/``) and be
+merged:
 ``python scripts/infer_coverage.py --merge cov1/ cov11/ --out coverage/``.
 """
 
