@@ -41,10 +41,11 @@ class Settings:
     # n_ekin and z_max of its solves, emcee's walkers x steps, and the local dask worker
     # processes that evaluate the walkers (None: one after the other in this process). One
     # evaluation (a transport solve) on 41 x 41 x 20, Z <= 8 took 0.75-0.8 s in one process at
-    # load 1.8 on 2 cores: 16 x 32 on two workers keeps the step under ~4 min (docs/fits.md)
+    # load 1.8 on 2 cores, 0.86 CPU-s on a worker at load 19: 16 x 28 on two workers keeps the
+    # step under ~4 min on 2 free cores (docs/fits.md)
     posterior_grid: tuple[int, int, int, int] = (41, 41, 20, 8)
     posterior_walkers: int = 16
-    posterior_steps: int = 32
+    posterior_steps: int = 28
     posterior_workers: int | None = 2
 
 
