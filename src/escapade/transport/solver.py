@@ -39,7 +39,6 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,6 +53,7 @@ from .operator import (
     to_full,
     to_unknowns,
 )
+from .superlu import factorize, factorize_many
 
 SCHEMES = {"bdf2": (1.5, 2.0, -0.5), "upwind": (1.0, 1.0, 0.0)}
 PLANE_STRIDE = 3
@@ -168,7 +168,7 @@ class ReusingSolver:
                 x, iters = _bicgstab(m, b, lu, self.rtol, self.max_cg_iterations)
             self._count(cg_solves=int(x is not None), cg_iterations=iters)
         if x is None:
-            lu = spla.splu(m, **SPLU)
+            lu = factorize(m, **SPLU)
             self._count(factorizations=1)
             x = lu.solve(b)
             # one step of iterative refinement
@@ -494,10 +494,8 @@ class _CoupledSystem:
         owner = [min(stride * -(-k // stride), ne - 1) for k in range(ne)]
         at = sorted(set(owner))
         # SuperLU releases the GIL: factorise the energy blocks on all cores
-        with ThreadPoolExecutor(max_workers=available_cores()) as pool:
-            made = dict(
-                zip(at, pool.map(lambda j: spla.splu(self.mats[j], **SPLU), at), strict=True)
-            )
+        lus = factorize_many([self.mats[j] for j in at], available_cores(), **SPLU)
+        made = dict(zip(at, lus, strict=True))
         solver.stats.factorizations += len(made)
         return [made[j] for j in owner]
 
