@@ -146,3 +146,21 @@ def test_default_priors_follow_the_scale_and_the_limits_of_the_key():
     assert default_prior(norm, 0.03) == Prior("uniform", pytest.approx(0.7), pytest.approx(1.3))
     with pytest.raises(InferError, match=r"--free modulation.phi_gv:LO:HI \(allowed >= 0\)"):
         default_prior(Parameter(PHI, "phi", 0.6, lower=0.0))
+
+
+def test_a_process_keeps_only_the_latest_fit_problems():
+    """Posteriors run one after another in a process do not keep every model alive."""
+    from escapade.inference import posterior as post
+
+    saved = dict(post._PROBLEMS)
+    try:
+        post._PROBLEMS.clear()
+        for token in ("a", "b", "c"):
+            post._keep(token, object())
+        assert list(post._PROBLEMS) == ["b", "c"]
+        post._keep("b", post._PROBLEMS["b"])  # used again: the most recent
+        post._keep("d", object())
+        assert list(post._PROBLEMS) == ["b", "d"]
+    finally:
+        post._PROBLEMS.clear()
+        post._PROBLEMS.update(saved)

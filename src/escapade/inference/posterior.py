@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import math
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -40,8 +41,21 @@ def _model_lines_at_debug():
         _MODEL_LOG.setLevel(level)
 
 
-_PROBLEMS: dict[str, FitProblem] = {}
-"""The fit problem of every posterior this process has evaluated, by token."""
+_PROBLEMS: OrderedDict[str, FitProblem] = OrderedDict()
+"""The fit problems (each with its model and cached solves) of the posteriors this process
+evaluated last, by token, most recent last; at most :data:`KEEP_PROBLEMS`."""
+KEEP_PROBLEMS = 2
+"""Fit problems kept per process: a process that runs many posteriors one after another
+(a coverage study) would otherwise keep every model (~2 GB each on the letter's grid)."""
+
+
+def _keep(token: str, problem: FitProblem) -> None:
+    """Remember ``problem`` under ``token``, forgetting the least recently used beyond
+    :data:`KEEP_PROBLEMS`."""
+    _PROBLEMS[token] = problem
+    _PROBLEMS.move_to_end(token)
+    while len(_PROBLEMS) > KEEP_PROBLEMS:
+        _PROBLEMS.popitem(last=False)
 
 
 def build_problem(cfg, measurements, settings: dict[str, Any], model=None) -> FitProblem:
@@ -94,7 +108,7 @@ class LogPosterior:
             default=str,
         )
         self.token = hashlib.sha256(blob.encode()).hexdigest()[:20]
-        _PROBLEMS[self.token] = problem
+        _keep(self.token, problem)
 
     def problem(self) -> FitProblem:
         pb = _PROBLEMS.get(self.token)
@@ -102,7 +116,7 @@ class LogPosterior:
             pb = build_problem(self.cfg, self.measurements, self.settings)
             pb.species_needed = self.species_needed
             pb.like.terms = list(self.terms)
-            _PROBLEMS[self.token] = pb
+        _keep(self.token, pb)
         return pb
 
     def log_prior(self, x) -> float:

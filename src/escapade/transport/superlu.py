@@ -19,9 +19,11 @@ workspace is allocated and freed within the call.
 
 from __future__ import annotations
 
+import atexit
 import os
 import queue
 import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Future
 
@@ -87,11 +89,13 @@ def _owner(i: int) -> _Owner:
 class OwnedLU:
     """A SuperLU factorisation owned by one persistent thread (see the module docstring)."""
 
-    __slots__ = ("_box", "_owner")
+    __slots__ = ("_box", "_owner", "__weakref__")
 
     def __init__(self, lu, owner: _Owner):
         self._box = [lu]
         self._owner = owner
+        with _LOCK:
+            _LIVE.add(self)
 
     def solve(self, rhs: np.ndarray, trans: str = "N") -> np.ndarray:
         """x with A x = rhs (``trans`` as :meth:`scipy.sparse.linalg.SuperLU.solve`)."""
@@ -99,6 +103,25 @@ class OwnedLU:
 
     def __del__(self) -> None:
         self._owner.release(self._box)  # the owner thread drops the last reference
+
+
+_LIVE: weakref.WeakSet = weakref.WeakSet()
+"""The factorisations alive, for :func:`_release_all`."""
+
+
+@atexit.register
+def _release_all() -> None:
+    """At exit, free the factorisations still alive on their owners while those threads
+    still run: freed later, during the interpreter's teardown, scipy's wrapper fails and
+    the exit status becomes 120."""
+    if _PID[0] != os.getpid():
+        return
+    with _LOCK:
+        live = list(_LIVE)
+    for lu in live:
+        lu._owner.release(lu._box)
+    for owner in list(_OWNERS):
+        owner.call(lambda: None).result(timeout=30)
 
 
 def factorize(matrix, **options) -> OwnedLU:
