@@ -31,7 +31,6 @@ the quadrature of ``los3d`` (better than 1e-3 on the survey gas).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from dataclasses import dataclass, replace
@@ -42,9 +41,7 @@ import numpy as np
 from astropy_healpix import healpix_to_lonlat, nside_to_npix
 from scipy import sparse
 
-from .._version import __version__
 from ..constants import KPC_CM
-from ..io import atomic_path
 from .compare import regrid
 from .geometry import Geometry, path_length_kpc
 from .los3d import (
@@ -52,8 +49,9 @@ from .los3d import (
     _gas_key,
     _path_nodes,
     _sightline_densities,
-    cache_dir,
+    cached_kernel,
     has_3d_face,
+    write_npz_cache,
 )
 
 log = logging.getLogger(__name__)
@@ -203,14 +201,6 @@ def kernel_nside(gas, nside: int) -> int:
     return int(gas.sky.nside) if has_3d_face(gas) else int(nside)
 
 
-def _disk_path(key: tuple) -> Path | None:
-    folder = cache_dir()
-    if folder is None:
-        return None
-    digest = hashlib.sha1(repr((__version__, key)).encode()).hexdigest()[:20]
-    return folder / f"grid_kernel_{digest}.npz"
-
-
 def _save(kernel: GridKernel, path: Path) -> None:
     """The kernel as one .npz (the shared indices once); a failed write is only logged."""
     first = next(iter(kernel.matrices.values()))
@@ -222,11 +212,7 @@ def _save(kernel: GridKernel, path: Path) -> None:
         "shape": np.array(first.shape),
     }
     arrays |= {f"data.{p}": m.data for p, m in kernel.matrices.items()}
-    try:
-        with atomic_path(path, suffix=".npz") as tmp, open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-    except OSError as exc:  # a read-only home: the cache is an optimisation only
-        log.info("grid kernel not cached on disk (%s)", exc)
+    write_npz_cache(path, arrays, "grid kernel")
 
 
 def _load(path: Path) -> GridKernel | None:
@@ -270,12 +256,8 @@ def grid_kernel(
     """
     base = sampling or KernelSampling()
     smp = replace(base, nside=kernel_nside(gas, nside))
-    key = _key(gas, geom, axes, smp)
-    if key in _CACHE:
-        return _CACHE[key]
-    path = _disk_path(key)
-    kernel = _load(path) if path is not None and path.is_file() else None
-    if kernel is None:
+
+    def build() -> GridKernel:
         t0 = time.perf_counter()
         kernel = _build(gas, geom, axes, smp, block)
         log.info(
@@ -285,12 +267,10 @@ def grid_kernel(
             int(np.prod(axes.shape)),
             kernel.nbytes / 1e6,
         )
-        if path is not None:
-            _save(kernel, path)
-    if len(_CACHE) >= 2:
-        _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[key] = kernel
-    return kernel
+        return kernel
+
+    key = _key(gas, geom, axes, smp)
+    return cached_kernel(_CACHE, key, "grid_kernel", build, _save, _load)
 
 
 def grid_kernel_maps(kernel: GridKernel, q_nodes, nside: int) -> dict[str, np.ndarray]:

@@ -40,8 +40,10 @@ import logging
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import astropy.units as u
 import numpy as np
@@ -60,10 +62,14 @@ __all__ = [
     "GAS3D_PHASES",
     "GasKernel",
     "KernelSampling",
+    "cached_kernel",
+    "write_npz_cache",
     "gas_kernel",
     "has_3d_face",
     "kernel_maps",
 ]
+
+K = TypeVar("K")
 
 GAS3D_PHASES = ("HI", "H2", "HII", "dark")
 """The phases of a 3D gas, H atoms per cm^3 (H2 counted as 2 n_H2)."""
@@ -229,12 +235,30 @@ def cache_dir() -> Path | None:
     return Path.home() / ".cache" / "escapade"
 
 
-def _disk_path(key: tuple) -> Path | None:
+def _disk_path(key: tuple, prefix: str = "gas_kernel") -> Path | None:
     folder = cache_dir()
     if folder is None:
         return None
     digest = hashlib.sha1(repr((__version__, key)).encode()).hexdigest()[:20]
-    return folder / f"gas_kernel_{digest}.npz"
+    return folder / f"{prefix}_{digest}.npz"
+
+
+def cached_kernel(memory: dict, key: tuple, prefix: str, build: Callable[[], K], save, load) -> K:
+    """The kernel of ``key``: from ``memory`` (the last two kept), else from the disk cache
+    (:func:`cache_dir`, files ``<prefix>_<digest>.npz``, read by ``load(path)``), else
+    ``build()`` and written there by ``save(kernel, path)``."""
+    if key in memory:
+        return memory[key]
+    path = _disk_path(key, prefix)
+    kernel = load(path) if path is not None and path.is_file() else None
+    if kernel is None:
+        kernel = build()
+        if path is not None:
+            save(kernel, path)
+    if len(memory) >= 2:
+        memory.pop(next(iter(memory)))
+    memory[key] = kernel
+    return kernel
 
 
 def _save(kernel: GasKernel, path: Path) -> None:
@@ -242,11 +266,17 @@ def _save(kernel: GasKernel, path: Path) -> None:
     for p, m in kernel.matrices.items():
         arrays |= {f"{p}.data": m.data, f"{p}.indices": m.indices, f"{p}.indptr": m.indptr}
         arrays[f"{p}.shape"] = np.array(m.shape)
+    write_npz_cache(path, arrays, "gas kernel")
+
+
+def write_npz_cache(path: Path, arrays: dict, what: str) -> None:
+    """Write ``arrays`` to ``path`` atomically; a failure (a read-only home) is only logged:
+    the disk cache is an optimisation."""
     try:
         with atomic_path(path, suffix=".npz") as tmp, open(tmp, "wb") as f:
             np.savez(f, **arrays)
-    except OSError as exc:  # a read-only home: the cache is an optimisation only
-        log.info("gas kernel not cached on disk (%s)", exc)
+    except OSError as exc:
+        log.info("%s not cached on disk (%s)", what, exc)
 
 
 def _load(path: Path) -> GasKernel | None:
@@ -275,21 +305,14 @@ def gas_kernel(gas, geom: Geometry, sampling: KernelSampling | None = None) -> G
     smp = sampling or KernelSampling()
     if smp.nside != gas.sky.nside:
         raise ValueError(f"kernel nside {smp.nside}: allowed the survey's, {gas.sky.nside}")
-    key = (_gas_key(gas), geom, smp)
-    if key in _CACHE:
-        return _CACHE[key]
-    path = _disk_path(key)
-    kernel = _load(path) if path is not None and path.is_file() else None
-    if kernel is None:
+
+    def build() -> GasKernel:
         t0 = time.perf_counter()
         kernel = _build_kernel(gas, geom, smp)
         log.info("gas kernel built in %.0f s (nside %d)", time.perf_counter() - t0, smp.nside)
-        if path is not None:
-            _save(kernel, path)
-    if len(_CACHE) >= 2:
-        _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[key] = kernel
-    return kernel
+        return kernel
+
+    return cached_kernel(_CACHE, (_gas_key(gas), geom, smp), "gas_kernel", build, _save, _load)
 
 
 def kernel_maps(kernel: GasKernel, q_table: np.ndarray, nside: int) -> dict[str, np.ndarray]:
