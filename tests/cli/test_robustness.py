@@ -39,14 +39,19 @@ def test_interrupted_run_leaves_previous_file_and_no_partial_file(tmp_path):
     out.write_bytes(b"previous result")
     for sig in (signal.SIGINT, signal.SIGTERM):
         proc = subprocess.Popen(
-            [sys.executable, "-m", "escapade.cli", "run", str(cfg), "-o", str(out)],
+            [sys.executable, "-m", "escapade.cli", "run", str(cfg), "-o", str(out), "-v"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(3.0)
+        # interrupt the solve, not the imports (which take seconds on a loaded machine)
+        seen = ""
+        while "solve started" not in seen and proc.poll() is None:
+            seen += proc.stderr.readline()
+        time.sleep(1.0)
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=60)
+        err = seen + err
         assert proc.returncode != 0
         assert "Traceback" not in err
         assert out.read_bytes() == b"previous result"
