@@ -43,7 +43,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any
 
 import astropy.units as u
 import numpy as np
@@ -68,8 +68,6 @@ __all__ = [
     "has_3d_face",
     "kernel_maps",
 ]
-
-K = TypeVar("K")
 
 GAS3D_PHASES = ("HI", "H2", "HII", "dark")
 """The phases of a 3D gas, H atoms per cm^3 (H2 counted as 2 n_H2)."""
@@ -243,7 +241,9 @@ def _disk_path(key: tuple, prefix: str = "gas_kernel") -> Path | None:
     return folder / f"{prefix}_{digest}.npz"
 
 
-def cached_kernel(memory: dict, key: tuple, prefix: str, build: Callable[[], K], save, load) -> K:
+def cached_kernel(
+    memory: dict, key: tuple, prefix: str, build: Callable[[], Any], save, load
+) -> Any:
     """The kernel of ``key``: from ``memory`` (the last two kept), else from the disk cache
     (:func:`cache_dir`, files ``<prefix>_<digest>.npz``, read by ``load(path)``), else
     ``build()`` and written there by ``save(kernel, path)``."""
