@@ -156,14 +156,20 @@ def _budget_variables(budget: dict) -> dict:
     return {f"particles_{k}": (se, v, {"units": BUDGET_UNIT}) for k, v in budget.items()}
 
 
-def _coords(g, names: list[str]) -> dict:
+def species_energy_coords(names: list[str], ekin_gev_per_n: np.ndarray) -> dict:
+    """The ``species`` and ``ekin_gev_per_n`` coordinates of a solution (2D and 3D)."""
     return {
         "species": np.array(names, dtype=object),
         "ekin_gev_per_n": (
             "ekin_gev_per_n",
-            g.ekin_gev_per_n,
+            ekin_gev_per_n,
             {"units": "GeV/n", "long_name": "kinetic energy per nucleon"},
         ),
+    }
+
+
+def _coords(g, names: list[str]) -> dict:
+    return species_energy_coords(names, g.ekin_gev_per_n) | {
         "r_kpc": ("r_kpc", g.r_kpc, {"units": "kpc", "long_name": "Galactocentric radius"}),
         "z_kpc": ("z_kpc", g.z_kpc, {"units": "kpc", "long_name": "height above the plane"}),
     }

@@ -27,7 +27,7 @@ from ..config import dump_config
 from ..constants import C_CM_S, KPC_CM
 from ..galaxy.magnetic_field import field_direction
 from ..numerics.directions import directions
-from .output import BUDGET_UNIT, DENSITY_UNIT
+from .output import BUDGET_UNIT, DENSITY_UNIT, species_energy_coords
 from .particles import local_flux_from_density
 
 WINDOW = 3
@@ -110,13 +110,7 @@ def _dipoles(model, n_sun: np.ndarray, grad: np.ndarray):
 
 def _coords_3d(g, names: list[str], e: np.ndarray) -> dict:
     """Species, energies, the grid's x, y, z (kpc) and the dipole's components."""
-    return {
-        "species": np.array(names, dtype=object),
-        "ekin_gev_per_n": (
-            "ekin_gev_per_n",
-            e,
-            {"units": "GeV/n", "long_name": "kinetic energy per nucleon"},
-        ),
+    return species_energy_coords(names, e) | {
         "x_kpc": (
             "x_kpc",
             g.x_kpc,
