@@ -514,6 +514,12 @@ class SolverConfig(_Section):
         "result does not depend on it); unset: the cores this process may use, 1 in a dask "
         "worker (scans, sampler)",
     )
+    z_symmetry: Literal["auto", "off"] = Field(
+        "auto",
+        description="auto: an energy whose D, loss and destruction rates and source are "
+        "mirror-symmetric in z (a wind antisymmetric) is solved on the half z >= 0 only, an "
+        "exact reduction (same discrete solution, about half the cost); off: the full grid",
+    )
 
 
 class StochasticConfig(_Section):

@@ -226,6 +226,7 @@ class Model(LeptonChain, AntiprotonChain):
         if self.solver is not None:
             self.solver.rtol = cfg.solver.rtol
             self.solver.coupled_rtol = cfg.solver.coupled_rtol
+            self.solver.z_symmetry = cfg.solver.z_symmetry
         return new
 
     # -- per-species physics on the grid -------------------------------------------------
@@ -336,7 +337,9 @@ class Model(LeptonChain, AntiprotonChain):
         """March every species (heaviest first) with unnormalised sources."""
         if self.solver is None:
             self.solver = ReusingSolver(
-                rtol=self.cfg.solver.rtol, coupled_rtol=self.cfg.solver.coupled_rtol
+                rtol=self.cfg.solver.rtol,
+                coupled_rtol=self.cfg.solver.coupled_rtol,
+                z_symmetry=self.cfg.solver.z_symmetry,
             )
         self.stats = self.solver.stats = SolveStats()
         solver = self.solver

@@ -24,6 +24,9 @@ makes the matrix non-symmetric), refactorising only when that fails to converge
 within a few iterations. Every solve's residual is checked, and every density for
 finiteness and positivity.
 
+An energy whose inputs are mirror-symmetric in z is solved on the half z >= 0, an exact
+reduction (``[solver] z_symmetry``, :mod:`escapade.transport.zmirror`).
+
 The species of a network are marched by
 :func:`~escapade.transport.network_march.march_network` as a pipeline on
 ``[solver] threads`` threads: a species goes down in energy as soon as its parents (and
@@ -47,13 +50,12 @@ import scipy.sparse.linalg as spla
 from ..grid import Grid
 from .operator import (
     FaceGeometry,
-    assemble,
     boundary_outflow,
     conductances,
-    to_full,
     to_unknowns,
 )
 from .superlu import factorize, factorize_many
+from .zmirror import WholeGrid, ZMirror
 
 SCHEMES = {"bdf2": (1.5, 2.0, -0.5), "upwind": (1.0, 1.0, 0.0)}
 PLANE_STRIDE = 3
@@ -97,6 +99,8 @@ class SolveStats:
     cg_iterations: int = 0
     max_relative_residual: float = 0.0
     krylov_iterations: int = 0
+    half_solves: int = 0
+    """Energy solves (or coupled solves) done on the half z >= 0 by mirror symmetry."""
 
 
 @dataclass
@@ -118,15 +122,19 @@ class ReusingSolver:
     error of the (R, z, E) system is ~1e-4, and observables change by < 1e-7 between 1e-8
     and 1e-10 while GMRES needs ~20 % fewer iterations."""
     max_cg_iterations: int = 12
+    z_symmetry: str = "auto"
+    """``auto``: energies (coupled solve: all) with mirror-symmetric inputs are solved on the
+    half z >= 0, the same discrete solution (:class:`ZMirror`); ``off``: the full grid."""
     stats: SolveStats = field(default_factory=SolveStats)
     _cache: dict = field(default_factory=dict)
     _coupled: dict = field(default_factory=dict)
     """Plane factorisations of the last coupled (reacceleration) solve, by group and grid."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def _count(self, factorizations=0, cg_solves=0, cg_iterations=0, residual=0.0) -> None:
+    def _count(self, factorizations=0, cg_solves=0, cg_iterations=0, residual=0.0, half=0):
         with self._lock:
             st = self.stats
+            st.half_solves += half
             st.factorizations += factorizations
             st.cg_solves += cg_solves
             st.cg_iterations += cg_iterations
@@ -330,7 +338,9 @@ def _march_into(
     g1 = np.zeros((grid.nr, grid.nz))
     g2 = np.zeros((grid.nr, grid.nz))
     sym = problem.flow_z is None
-    state: dict = {}  # the preconditioner of the previous energy
+    states: dict = {(): {}, ("half",): {}}  # the preconditioner of the previous energy
+    whole = WholeGrid(grid)
+    mirror = ZMirror.of(grid, problem.flow_z) if solver.z_symmetry == "auto" else None
     for k in range(ne - 1, -1, -1):
         alpha, b1, b2 = SCHEMES[scheme] if k <= ne - 3 else SCHEMES["upwind"]
         d_r, d_z = problem.diffusion(k)
@@ -342,11 +352,13 @@ def _march_into(
         q = problem.source(k)
         diag_extra = vol * (gamma + alpha * b / (h * e[k]))
         rhs = vol * (q + (b1 * g1 + b2 * g2) / (h * e[k]))
-        m = assemble(grid, t_r, t_z, diag_extra, problem.flow_z)
         ctx = f"species {problem.name} at {e[k]:.4g} GeV/n on a {grid.nr}x{grid.nz} grid"
-        key = (k, problem.family)
-        u = solver.solve(m, to_unknowns(grid, rhs), ctx, symmetric=sym, key=key, state=state)
-        n_k = to_full(grid, u)
+        on = mirror if mirror and mirror.applies(diag_extra, rhs, t_r, t_z) else whole
+        m, b_k = on.system(t_r, t_z, diag_extra, rhs, problem.flow_z)  # on z >= 0 if mirror
+        key = (k, problem.family, *on.tag)
+        u = solver.solve(m, b_k, ctx, symmetric=sym, key=key, state=states[on.tag])
+        solver._count(half=len(on.tag))
+        n_k = on.density(u)
         check_density(n_k, ctx)
         out.density[k] = n_k
         out.injected[k] = float(np.sum((vol * q)[inside]))
@@ -389,12 +401,17 @@ def march_coupled(
 
     u = beta N / p^2, with the cell width h E_k of the loss term so that both
     telescope with the same weights (no flux through the bottom; N = 0 above the top).
+
+    If every energy plane is mirror-symmetric in z (``solver.z_symmetry`` "auto"), the
+    system is solved on z >= 0 (:class:`ZMirror` per plane; the couplings between planes
+    are diagonal and volume-weighted, so their mid-plane rows are halved like the diagonal).
     """
     solver = solver or ReusingSolver()
-    system = _CoupledSystem(grid, problem, scheme, progress)
+    system = _CoupledSystem(grid, problem, scheme, progress, solver.z_symmetry == "auto")
     x = _solve_coupled(system, problem, solver)
     ne, n, e = grid.n_ekin, system.n, grid.ekin_gev_per_n
-    dens = np.stack([to_full(grid, x[k * n : (k + 1) * n]) for k in range(ne)])
+    dens = np.stack([system.on.density(x[k * n : (k + 1) * n]) for k in range(ne)])
+    solver._count(half=len(system.on.tag))
     for k in range(ne):
         check_density(dens[k], f"species {problem.name} at {e[k]:.4g} GeV/n (reacceleration)")
     vol, inside = grid.volume_kpc3, grid.interior
@@ -409,22 +426,23 @@ def march_coupled(
 class _CoupledSystem:
     """The (R, z, E) system of one species with reacceleration: the energy planes' 2D
     blocks, their couplings to the planes above (loss and diffusion in momentum) and below
-    (diffusion in momentum), and the right-hand side."""
+    (diffusion in momentum), and the right-hand side. With ``half`` and every plane
+    mirror-symmetric in z, all of them on the half grid z >= 0 (``on``: a :class:`ZMirror`,
+    else a :class:`WholeGrid`; ``on.space`` is the grid of the unknowns)."""
 
-    def __init__(self, grid: Grid, problem: SpeciesProblem, scheme: str, progress):
+    def __init__(
+        self, grid: Grid, problem: SpeciesProblem, scheme: str, progress, half: bool = False
+    ):
         self.grid = grid
         geom = FaceGeometry(grid)
         vol = grid.volume_kpc3
         e, h, ne = grid.ekin_gev_per_n, grid.dlnekin, grid.n_ekin
-        self.ne, self.n = ne, (grid.nr - 1) * (grid.nz - 2)
-        n = self.n
         w = np.asarray(problem.energy_weight, dtype=float)
         below, above = _energy_steps(grid)
         kface = [problem.energy_diffusion(k) for k in range(ne)]  # face k+1/2
-        vol_u = to_unknowns(grid, vol)
         b_all = [problem.loss(k) for k in range(ne)]
-        self.mats, self.upper, self.lower, self.t_all = [], {}, {}, []
-        self.rhs = np.zeros(ne * n)
+        # every plane on all nodes first: whether the system is mirror-symmetric
+        planes, self.t_all = [], []
         for k in range(ne):
             alpha, b1, b2 = SCHEMES[scheme] if k <= ne - 3 else SCHEMES["upwind"]
             d_r, d_z = problem.diffusion(k)
@@ -435,17 +453,34 @@ class _CoupledSystem:
             k_up = kface[k] / (above[k] * hek)
             k_dn = kface[k - 1] / (below[k] * hek) if k > 0 else np.zeros_like(k_up)
             diag_extra = vol * (gamma + alpha * b_all[k] / hek + (k_up + k_dn) * w[k])
-            self.mats.append(assemble(grid, t_r, t_z, diag_extra, problem.flow_z))
+            # volume times the couplings to the planes k+1, k+2 (upper) and k-1 (lower)
+            plane = {"diag": diag_extra, "rhs": vol * problem.source(k)}
             if k + 1 < ne:
-                coupling = b1 * b_all[k + 1] / hek + k_up * w[k + 1]
-                self.upper[(k, k + 1)] = -vol_u * to_unknowns(grid, coupling)
+                plane[k + 1] = vol * (b1 * b_all[k + 1] / hek + k_up * w[k + 1])
             if k + 2 < ne and b2 != 0.0:
-                self.upper[(k, k + 2)] = -vol_u * to_unknowns(grid, b2 * b_all[k + 2] / hek)
+                plane[k + 2] = vol * (b2 * b_all[k + 2] / hek)
             if k > 0:
-                self.lower[(k, k - 1)] = -vol_u * to_unknowns(grid, k_dn * w[k - 1])
-            self.rhs[k * n : (k + 1) * n] = to_unknowns(grid, vol * problem.source(k))
+                plane[k - 1] = vol * (k_dn * w[k - 1])
+            planes.append(plane)
             if progress is not None:
                 progress()
+        mirror = ZMirror.of(grid, problem.flow_z) if half else None
+        arrays = [a for t in self.t_all for a in t] + [a for p in planes for a in p.values()]
+        self.on = on = mirror if mirror and mirror.applies(*arrays) else WholeGrid(grid)
+        space, nodes = on.space, on.nodes
+        self.ne, self.n = ne, (space.nr - 1) * (space.nz - 2)
+        n = self.n
+        self.mats, self.upper, self.lower = [], {}, {}
+        self.rhs = np.zeros(ne * n)
+        for k, ((t_r, t_z), plane) in enumerate(zip(self.t_all, planes, strict=True)):
+            mat, self.rhs[k * n : (k + 1) * n] = on.system(
+                t_r, t_z, plane["diag"], plane["rhs"], problem.flow_z
+            )
+            self.mats.append(mat)
+            for j in (k + 1, k + 2, k - 1):
+                if j in plane:
+                    part = self.upper if j > k else self.lower
+                    part[(k, j)] = -to_unknowns(space, nodes(plane[j]))
         # the upward half-sweep is skipped on planes whose downward coupling is negligible
         # (high energies: reacceleration falls as 1/D); a fixed choice, so the
         # preconditioner stays one linear operator
@@ -511,13 +546,13 @@ def _solve_coupled(system: _CoupledSystem, problem: SpeciesProblem, solver: Reus
     1H and pbar with those of 4He). GMRES gets a reduced budget with them; if that fails,
     every plane of this species is factorised and GMRES goes on from where it stopped.
     """
-    grid, ne, rhs = system.grid, system.ne, system.rhs
+    grid, ne, rhs = system.on.space, system.ne, system.rhs
     size = rhs.size
     a_op = spla.LinearOperator((size, size), matvec=system.matvec, dtype=float)
     bnorm = float(np.linalg.norm(rhs))
     guess = None
     if problem.initial is not None:
-        guess = np.concatenate([to_unknowns(grid, problem.initial[k]) for k in range(ne)])
+        guess = np.concatenate([system.on.unknowns(problem.initial[k]) for k in range(ne)])
     key = ("lepton" if problem.family == "lepton" else "nucleus", grid.nr, grid.nz, ne)
     lus = solver._coupled.get(key)
     total = 0
@@ -559,7 +594,7 @@ def _solve_coupled(system: _CoupledSystem, problem: SpeciesProblem, solver: Reus
     if not np.isfinite(res) or res > max(100.0 * solver.coupled_rtol, 1e-8):
         raise SolverError(
             f"reacceleration solve (GMRES) did not converge for species {problem.name} on a "
-            f"{grid.nr}x{grid.nz}x{ne} grid: relative residual {res:.2e} after {total} "
-            f"iterations (tolerance {solver.coupled_rtol:.1e})"
+            f"{system.grid.nr}x{system.grid.nz}x{ne} grid: relative residual {res:.2e} after "
+            f"{total} iterations (tolerance {solver.coupled_rtol:.1e})"
         )
     return x
