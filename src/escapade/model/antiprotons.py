@@ -60,6 +60,11 @@ class AntiprotonChain:
                 )
         return res
 
+    @property
+    def _pbar_parents(self) -> set[str]:
+        """The nuclei whose densities the antiproton source reads."""
+        return {p for p, _ in self._pbar_matrices}
+
     @cached_property
     def _pbar_matrices(self):
         from ..nuclear.antiprotons import PbarProduction

@@ -8,6 +8,7 @@ model and the losses once; ``Model.solve()`` marches every species and returns a
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -35,8 +36,9 @@ from ..resources import check_memory
 from ..species import Nuclide, nuclide, sort_heaviest_first
 from ..transport.convection import Convection
 from ..transport.diffusion import build_diffusion
+from ..transport.forked import can_fork, run_forked
 from ..transport.losses import NuclearLosses
-from ..transport.network_march import march_network
+from ..transport.network_march import add_counts, march_network, solver_counts
 from ..transport.operator import FaceGeometry
 from ..transport.reacceleration import Reacceleration
 from ..transport.solver import (
@@ -367,15 +369,49 @@ class Model(LeptonChain, AntiprotonChain):
                 if name in dirty or dirty & set(self.network.parents(name)):
                     again.append(name)
                     dirty.add(name)
-            if again:
-                out.update(march_network(self.grid, again, make, scheme, solver, **run, solved=out))
-            if self.pbar is not None:
-                log.debug("solving pbar")
-                out["pbar"] = self.solve_antiprotons(out, scheme, solver, progress)
+            pbar_beside = (
+                self.pbar is not None
+                and bool(again)
+                and run["threads"] > 1
+                and can_fork()
+                and not set(self._pbar_parents) & set(again)
+            )
+            if pbar_beside:  # antiprotons in a forked worker while the second pass runs here
+                log.debug("solving pbar beside the second pass")
+                out.update(self._again_beside_pbar(again, make, scheme, solver, out, progress))
+            else:
+                if again:
+                    out.update(
+                        march_network(self.grid, again, make, scheme, solver, **run, solved=out)
+                    )
+                if self.pbar is not None:
+                    log.debug("solving pbar")
+                    out["pbar"] = self.solve_antiprotons(out, scheme, solver, progress)
             if self.lepton_losses is not None:
                 log.debug("solving e-, e+")
                 out.update(self.solve_leptons(out, scheme, solver, progress))
         return out
+
+    def _again_beside_pbar(self, again, make, scheme, solver, out, progress) -> dict:
+        """The second pass of ``again`` here and the antiprotons (which read neither) in a
+        forked worker, side by side; both results, the worker's counters added to
+        ``solver.stats``."""
+        solved = dict(out)
+
+        def second() -> dict:
+            return march_network(self.grid, again, make, scheme, solver, 1, progress, solved=solved)
+
+        def pbar() -> tuple:
+            before = dataclasses.replace(solver.stats)
+            res = self.solve_antiprotons(solved, scheme, solver)
+            return res, solver_counts(solver.stats, before)
+
+        redone, (res, counts) = run_forked([second, pbar])
+        add_counts(solver.stats, counts)
+        if progress is not None:
+            for _ in range(self.grid.n_ekin):
+                progress()
+        return {**redone, "pbar": res}
 
     @property
     def solver_threads(self) -> int:

@@ -51,7 +51,7 @@ def solution_dataset(model, results: dict, t0: float, full: bool = False):
         key: np.stack([getattr(results[n], key) for n in names]) * factors[:, None]
         for key in ("injected", "escaped", "destroyed")
     }
-    dens = _scaled_densities(model.grid, results, names, factors)
+    dens = _scaled_densities(results, names, factors)
     data_vars = _sun_variables(model, species, dens)
     data_vars.update(_budget_variables(budget))
     coords = _coords(model.grid, names)
@@ -68,7 +68,7 @@ def solution_dataset(model, results: dict, t0: float, full: bool = False):
     if full:
         data_vars["density"] = (
             ("species", "ekin_gev_per_n", "r_kpc", "z_kpc"),
-            dens,
+            np.stack(dens),
             {"units": DENSITY_UNIT, "long_name": "CR density per unit kinetic energy per nucleon"},
         )
     ds = xr.Dataset(data_vars, coords=coords)
@@ -82,15 +82,18 @@ DENSITY_UNIT = "1/(cm^3 GeV/n)"
 BUDGET_UNIT = "kpc^3 / (cm^3 GeV/n Myr)"
 
 
-def _scaled_densities(g, results: dict, names: list[str], factors) -> np.ndarray:
-    """(species, energy, r, z) densities times their normalisation, each result freed."""
-    dens = np.empty((len(names), g.n_ekin, g.nr, g.nz))
+def _scaled_densities(results: dict, names: list[str], factors) -> list[np.ndarray]:
+    """Each species' (energy, r, z) density times its normalisation, scaled in place (the
+    results are consumed: no (species, energy, r, z) copy unless the output wants one)."""
+    dens = []
     for i, n in enumerate(names):
-        np.multiply(results.pop(n).density, factors[i], out=dens[i])
+        d = results.pop(n).density
+        d *= factors[i]
+        dens.append(d)
     return dens
 
 
-def _sun_variables(model, species, dens: np.ndarray) -> dict:
+def _sun_variables(model, species, dens: list[np.ndarray]) -> dict:
     """The mid-plane density, the dipole anisotropies, D and the local flux at the Sun."""
     g, r_sun = model.grid, model.cfg.galaxy.sun_r_kpc
     d_sun = np.stack([model.diffusion_at_sun_cm2_s(n) for n in species])
@@ -105,7 +108,7 @@ def _sun_variables(model, species, dens: np.ndarray) -> dict:
     return {
         "density_midplane": (
             ("species", "ekin_gev_per_n", "r_kpc"),
-            midplane(g, dens),
+            np.stack([midplane(g, d) for d in dens]),
             {
                 "units": DENSITY_UNIT,
                 "long_name": "CR density per unit kinetic energy per nucleon at z = 0",

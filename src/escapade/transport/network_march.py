@@ -1,20 +1,37 @@
-"""The nuclear network marched as a pipeline on threads (issue 19).
+"""The nuclear network marched as a pipeline on worker processes (issue 19).
 
-A species goes down in energy as soon as its parents, and the earlier species sharing its
-preconditioner family, have passed that energy; SuperLU's triangular solves and numpy's
-products release the GIL, so the species of a network run side by side on
-``[solver] threads`` threads. The result does not depend on the thread count (the
-preconditioner each solve uses is chosen deterministically, :class:`ReusingSolver`).
+A species goes down in energy as soon as its parents have passed that energy. With
+``[solver] threads`` = N > 1 the species are dealt round-robin to N workers: this process and
+N - 1 forked children (:mod:`escapade.transport.forked`; Linux), which write the densities
+into shared memory and poll the levels the others have reached. Threads cannot do this:
+SuperLU holds the GIL during its triangular solves, most of a solve's time. Each worker keeps
+its own preconditioners (:class:`ReusingSolver`, shared between the species it marches), so
+the result depends on N only at the level of the linear solves' tolerance (rtol 1e-10), and
+is the same for the same N.
 """
 
 from __future__ import annotations
 
-import threading
+import dataclasses
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
 
 from ..grid import Grid
-from .solver import SCHEMES, MarchResult, ReusingSolver, SpeciesProblem, _march_into, march
+from .forked import can_fork, run_forked, shared_zeros
+from .solver import (
+    SCHEMES,
+    MarchResult,
+    ReusingSolver,
+    SolveStats,
+    SpeciesProblem,
+    _march_into,
+    march,
+)
+
+POLL_SECONDS = 2e-5
+"""Sleep between two looks at the other workers' levels (a solve takes ~1 ms)."""
 
 
 class _Aborted(Exception):
@@ -29,6 +46,17 @@ def _problems(names, make_problem, out: dict, solved) -> list[SpeciesProblem]:
         probs.append(make_problem(n, dict(before)))
         before[n] = out[n]
     return probs
+
+
+def _shared_results(grid: Grid, names: Sequence[str]) -> dict[str, MarchResult]:
+    """Empty results of ``names`` in shared memory (written by forked workers)."""
+    ne = grid.n_ekin
+    dens = shared_zeros((len(names), ne, grid.nr, grid.nz))
+    budget = shared_zeros((3, len(names), ne))
+    return {
+        n: MarchResult(dens[i], budget[0, i], budget[1, i], budget[2, i])
+        for i, n in enumerate(names)
+    }
 
 
 def march_network(
@@ -49,82 +77,109 @@ def march_network(
     ``solved`` (species solved earlier, read-only) and the names before it in this run
     to their results, which are filled in place as the marches go down in energy.
 
-    With ``threads`` > 1 the marches run concurrently as a pipeline down the network:
-    a species waits at energy k until its ``parents`` among ``names`` (default: every
-    earlier one) and the earlier species of its family (which may refresh the shared
-    preconditioner at k, :meth:`ReusingSolver.solve`) have passed k. The linear algebra
-    releases the GIL. Every solve sees the same inputs and preconditioner as in the
-    serial march, so the result does not depend on the number of threads. With
-    reacceleration (the coupled solve reads the sources at all energies at once) the
-    species run one after the other.
+    With ``threads`` = N > 1 (and ``fork`` available) the marches run on N workers as a
+    pipeline down the network: species i goes to worker i mod N, and waits at energy k
+    until its ``parents`` among ``names`` (default: every earlier one) have passed k. No
+    worker waits on a later species, so the pipeline cannot deadlock. The counters of the
+    children's solves are added to ``solver.stats``; their new factorisations stay in the
+    children. With reacceleration (the coupled solve reads the sources at all energies at
+    once) the species run one after the other.
     """
     solver = solver or ReusingSolver()
     if scheme not in SCHEMES:
         raise ValueError(f"energy scheme {scheme!r} unknown; allowed: {', '.join(SCHEMES)}")
-    out = {n: MarchResult.empty(grid) for n in names}
+    workers = max(1, min(int(threads), len(names)))
+    if not can_fork():
+        workers = 1
+    if workers > 1:
+        out = _shared_results(grid, names)
+    else:
+        out = {n: MarchResult.empty(grid) for n in names}
     probs = _problems(names, make_problem, out, solved)
     if any(p.energy_diffusion is not None for p in probs):
         for i, n in enumerate(names):  # one after the other, each built on complete parents
             before = {**(solved or {}), **{m: out[m] for m in names[:i]}}
             out[n] = march(grid, make_problem(n, before), scheme, solver, progress)
         return out
+    if workers == 1:
+        for i, n in enumerate(names):
+            _march_into(out[n], grid, probs[i], scheme, solver, progress)
+        return out
     index = {n: i for i, n in enumerate(names)}
     deps = []
-    for i, (n, p) in enumerate(zip(names, probs, strict=True)):
+    for i, n in enumerate(names):
         dep = set(range(i)) if parents is None else {index[q] for q in parents(n) if q in index}
-        # the earlier species of the family: they may refresh the preconditioner at k
-        dep |= {j for j in range(i) if probs[j].family == p.family}
-        deps.append(sorted(j for j in dep if j < i))
-    level = [grid.n_ekin] * len(names)  # lowest energy index each march has finished
-    cv = threading.Condition()
-    failed = [False]
-    lock = threading.Lock()
-
-    def tick():
-        with lock:
-            progress()
-
-    def run(i: int) -> None:
-        def wait(k: int) -> None:
-            if not deps[i]:
-                return
-            with cv:
-                cv.wait_for(lambda: failed[0] or all(level[j] <= k for j in deps[i]))
-                if failed[0]:
-                    raise _Aborted
-
-        def done(k: int) -> None:
-            with cv:
-                level[i] = k
-                cv.notify_all()
-
-        try:
-            _march_into(
-                out[names[i]],
-                grid,
-                probs[i],
-                scheme,
-                solver,
-                None if progress is None else tick,
-                wait=wait,
-                done=done,
-            )
-        except BaseException:
-            with cv:
-                failed[0] = True
-                cv.notify_all()
-            raise
-
-    workers = max(1, min(int(threads), len(names)))
-    if workers == 1:
-        for i in range(len(names)):
-            run(i)
-        return out
-    # jobs start in order, so the earliest unfinished species always runs: no deadlock
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="escapade-march") as pool:
-        futures = [pool.submit(run, i) for i in range(len(names))]
-        errors = [f.exception() for f in futures]
-    real = [e for e in errors if e is not None and not isinstance(e, _Aborted)]
-    if real:
-        raise real[0]
+        deps.append(np.array(sorted(j for j in dep if j < i), dtype=np.intp))
+    _pipeline(grid, names, probs, deps, out, scheme, solver, workers, progress)
     return out
+
+
+def _pipeline(grid, names, probs, deps, out, scheme, solver, workers, progress) -> None:
+    """The marches of ``names`` on ``workers`` processes (this one is worker 0)."""
+    ne = grid.n_ekin
+    level = shared_zeros(len(names), dtype=np.int64)  # lowest energy index each has finished
+    level[:] = ne
+    failed = shared_zeros(1, dtype=np.int64)
+    reported = [0]
+
+    def report() -> None:  # progress of every worker, ticked from this process
+        if progress is None:
+            return
+        total = int(np.sum(ne - level))
+        for _ in range(total - reported[0]):
+            progress()
+        reported[0] = total
+
+    def worker(w: int) -> Callable[[], tuple]:
+        def task() -> tuple:
+            before = dataclasses.replace(solver.stats)
+            for i in range(w, len(names), workers):
+                mine = deps[i]
+
+                def wait(k: int, mine=mine) -> None:
+                    while not np.all(level[mine] <= k):
+                        if failed[0]:
+                            raise _Aborted
+                        if w == 0:
+                            report()
+                        time.sleep(POLL_SECONDS)
+
+                def done(k: int, i=i) -> None:
+                    level[i] = k
+                    if w == 0:
+                        report()
+
+                try:
+                    _march_into(
+                        out[names[i]], grid, probs[i], scheme, solver, None, wait=wait, done=done
+                    )
+                except BaseException:
+                    failed[0] = 1
+                    raise
+            return solver_counts(solver.stats, before)
+
+        return task
+
+    counts = run_forked([worker(w) for w in range(workers)], secondary=(_Aborted,))
+    report()
+    for c in counts[1:]:
+        add_counts(solver.stats, c)
+
+
+def solver_counts(now: SolveStats, before: SolveStats) -> dict:
+    """What a worker's solves added to the counters ``before`` (the residual: its maximum),
+    to be sent to the parent."""
+    out = {}
+    for f in dataclasses.fields(SolveStats):
+        a, b = getattr(now, f.name), getattr(before, f.name)
+        out[f.name] = a if f.name == "max_relative_residual" else a - b
+    return out
+
+
+def add_counts(stats: SolveStats, counts: dict) -> None:
+    """Add a child worker's counters to ``stats``."""
+    for name, value in counts.items():
+        if name == "max_relative_residual":
+            stats.max_relative_residual = max(stats.max_relative_residual, value)
+        else:
+            setattr(stats, name, getattr(stats, name) + value)

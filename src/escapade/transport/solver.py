@@ -28,12 +28,9 @@ An energy whose inputs are mirror-symmetric in z is solved on the half z >= 0, a
 reduction (``[solver] z_symmetry``, :mod:`escapade.transport.zmirror`).
 
 The species of a network are marched by
-:func:`~escapade.transport.network_march.march_network` as a pipeline on
-``[solver] threads`` threads: a species goes down in energy as soon as its parents (and
-the earlier species that may refresh its preconditioner) have passed each energy, and the
-sparse factorisations, triangular solves and products release the GIL. Every solve sees
-the inputs and the preconditioner of the serial march, so the result is the same, bit for
-bit, whatever the number of threads.
+:func:`~escapade.transport.network_march.march_network` as a pipeline on ``[solver]
+threads`` worker processes (forked; SuperLU holds the GIL, so threads would not run side by
+side): a species goes down in energy as soon as its parents have passed each energy.
 """
 
 from __future__ import annotations
@@ -54,7 +51,7 @@ from .operator import (
     conductances,
     to_unknowns,
 )
-from .superlu import factorize, factorize_many
+from .superlu import factorize_here, factorize_many
 from .zmirror import WholeGrid, ZMirror
 
 SCHEMES = {"bdf2": (1.5, 2.0, -0.5), "upwind": (1.0, 1.0, 0.0)}
@@ -111,9 +108,8 @@ class ReusingSolver:
     and uses it to precondition conjugate gradients for the other matrices of that key
     (the other species at the same energy per nucleon, and the same species at the next
     parameter point of a fit or scan); a matrix for which CG needs more than
-    ``max_cg_iterations`` is factorised and replaces the key's factorisation. Safe to
-    share between the threads of
-    :func:`~escapade.transport.network_march.march_network`, which orders the solves of a key.
+    ``max_cg_iterations`` is factorised and replaces the key's factorisation. Each worker
+    of :func:`~escapade.transport.network_march.march_network` has its own copy (forked).
     """
 
     rtol: float = 1e-10
@@ -176,7 +172,7 @@ class ReusingSolver:
                 x, iters = _bicgstab(m, b, lu, self.rtol, self.max_cg_iterations)
             self._count(cg_solves=int(x is not None), cg_iterations=iters)
         if x is None:
-            lu = factorize(m, **SPLU)
+            lu = factorize_here(m, **SPLU)
             self._count(factorizations=1)
             x = lu.solve(b)
             # one step of iterative refinement

@@ -30,7 +30,7 @@ from concurrent.futures import Future
 import numpy as np
 import scipy.sparse.linalg as spla
 
-__all__ = ["OwnedLU", "factorize", "factorize_many"]
+__all__ = ["OwnedLU", "factorize", "factorize_here", "factorize_many"]
 
 
 class _Owner:
@@ -128,6 +128,16 @@ def factorize(matrix, **options) -> OwnedLU:
     """``scipy.sparse.linalg.splu(matrix, **options)`` made on the first owner thread."""
     owner = _owner(0)
     return OwnedLU(owner.call(spla.splu, matrix, **options).result(), owner)
+
+
+def factorize_here(matrix, **options):
+    """``scipy.sparse.linalg.splu(matrix, **options)`` on the calling thread, to be freed on
+    it: the network march's factorisations (:class:`~escapade.transport.solver.ReusingSolver`
+    keeps and replaces them on the thread that solves). No owner thread is started, which
+    matters for the forked march: a process forked while a thread that ran SuperLU is alive
+    gets a child whose start-up reports a spurious ``SystemError`` (scipy's per-thread
+    memory table is torn down in the child)."""
+    return spla.splu(matrix, **options)
 
 
 def factorize_many(matrices, threads: int, **options) -> list[OwnedLU]:
