@@ -41,7 +41,7 @@ from ..transport.solver import SolverError
 METHODS = ("sa", "rs")
 RTOL_3D = 1e-8
 """Default relative residual of the 3D steady solves (``[solver] rtol`` overrides it when
-set to another value than its 1e-10 default, the 2D engine's;
+set to another value than its default, 1e-8 as well since issue 19;
 :func:`escapade.model.model3d.rtol_3d`). Measured on 41x41x21 with the
 pshirkov2011_ass field, parallel_ratio 10 / 100 / 1000, 8 energies (docs/transport3d.md):
 the local flux and the dipole amplitude differ from those at 1e-10 by < 1e-7 relative
