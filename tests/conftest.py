@@ -61,6 +61,16 @@ def tiny_config(n_ekin: int = 12, **sections) -> escapade.Config:
     return escapade.validate_config(data)
 
 
+def clean_python_run(code: str, expected_stdout: str) -> None:
+    """Run ``code`` in a fresh interpreter: exit 0, ``expected_stdout``, and no "Exception
+    ignored" report on stderr (finalisers or fork handlers that failed)."""
+    import subprocess
+
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == expected_stdout and "Exception ignored" not in run.stderr
+
+
 def tiny_toml(n_ekin: int = 12, **sections) -> str:
     """:func:`tiny_config` as the TOML text of a config file."""
     return escapade.dump_config(tiny_config(n_ekin, **sections))

@@ -1,10 +1,10 @@
 """Forked workers of the network march: shared memory, results and errors back to the parent."""
 
 import os
-import sys
 
 import numpy as np
 import pytest
+from conftest import clean_python_run
 
 from escapade.transport.forked import can_fork, run_forked, shared_zeros
 
@@ -56,8 +56,6 @@ def test_no_spurious_error_in_children_after_superlu():
     """A march's splu on the calling thread leaves nothing for a fork to trip on, unlike an
     owner thread that ran SuperLU (then every forked child prints a SystemError). In a fresh
     process: this one may have owner threads from other tests."""
-    import subprocess
-
     code = (
         "import numpy as np, scipy.sparse as sp\n"
         "from escapade.transport.forked import run_forked\n"
@@ -65,6 +63,4 @@ def test_no_spurious_error_in_children_after_superlu():
         "lu = factorize_here(sp.eye(50, format='csc'))\n"
         "print(run_forked([lambda: 1, lambda: float(lu.solve(np.ones(50))[0])]))\n"
     )
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.strip() == "[1, 1.0]" and "Exception ignored" not in run.stderr
+    clean_python_run(code, "[1, 1.0]")

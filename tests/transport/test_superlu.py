@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from conftest import clean_python_run
 
 from escapade.transport.superlu import OwnedLU, _owner, factorize, factorize_many
 
@@ -73,14 +74,10 @@ def test_no_memory_left_behind_by_threaded_factorisations():
 def test_a_factorisation_alive_at_exit_leaves_a_clean_exit():
     """Freed during the interpreter's teardown, a thread-made SuperLU fails in scipy's
     wrapper and the exit status becomes 120; the exit hook frees it first."""
-    import subprocess
-
     code = (
         "import numpy as np, scipy.sparse as sp\n"
         "from escapade.transport.superlu import factorize\n"
         "lu = factorize(sp.diags([4.0 * np.ones(50)], [0], format='csc'))\n"
         "print(lu.solve(np.ones(50))[0])\n"
     )
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.strip() == "0.25" and "Exception ignored" not in run.stderr
+    clean_python_run(code, "0.25")
