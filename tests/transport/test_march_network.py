@@ -218,3 +218,23 @@ def test_antiprotons_beside_the_second_pass(monkeypatch):
         assert two.attrs[key] > 0
     total = lambda ds: ds.attrs["solver_factorizations"] + ds.attrs["solver_cg_solves"]  # noqa: E731
     assert total(two) == total(one)
+
+
+def test_a_failure_stops_workers_whose_species_have_no_parents(monkeypatch):
+    """Species without parents never wait on a level; they must still stop at the next
+    energy once another worker failed (s0 fails at its first energy; the child's three
+    independent species would otherwise march all 60 energies)."""
+    import escapade.transport.network_march as nm
+
+    grid = Grid.build(20.0, 4.0, 61, 61, 0.1, 100.0, 60)
+    names = [f"s{i}" for i in range(6)]
+    shared: dict = {}
+    real = nm._shared_results
+    monkeypatch.setattr(nm, "_shared_results", lambda g, ns: shared.update(real(g, ns)) or shared)
+
+    def make(n, before):
+        return _problem(grid, n, {}, fail_at=grid.n_ekin - 1 if n == "s0" else None)
+
+    with pytest.raises(SolverError, match="species s0"):
+        march_network(grid, names, make, threads=2, parents=lambda n: [])
+    assert not shared["s5"].density.any(), "the child marched on after the failure"

@@ -137,6 +137,8 @@ def _pipeline(grid, names, probs, deps, out, scheme, solver, workers, progress) 
                 mine = deps[i]
 
                 def wait(k: int, mine=mine) -> None:
+                    if failed[0]:  # also for a species without parents here
+                        raise _Aborted
                     while not np.all(level[mine] <= k):
                         if failed[0]:
                             raise _Aborted
