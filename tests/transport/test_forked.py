@@ -57,10 +57,9 @@ def test_no_spurious_error_in_children_after_superlu():
     owner thread that ran SuperLU (then every forked child prints a SystemError). In a fresh
     process: this one may have owner threads from other tests."""
     code = (
-        "import numpy as np, scipy.sparse as sp\n"
+        "import numpy as np, scipy.sparse as sp, scipy.sparse.linalg as spla\n"
         "from escapade.transport.forked import run_forked\n"
-        "from escapade.transport.superlu import factorize_here\n"
-        "lu = factorize_here(sp.eye(50, format='csc'))\n"
+        "lu = spla.splu(sp.eye(50, format='csc'))\n"
         "print(run_forked([lambda: 1, lambda: float(lu.solve(np.ones(50))[0])]))\n"
     )
     clean_python_run(code, "[1, 1.0]")

@@ -13,7 +13,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from conftest import clean_python_run
 
-from escapade.transport.superlu import OwnedLU, _owner, factorize, factorize_many
+from escapade.transport.superlu import OwnedLU, _owner, factorize_many
 
 
 def _matrix(n: int = 2000):
@@ -24,7 +24,7 @@ def _matrix(n: int = 2000):
 def test_factorize_solves_as_splu():
     a, b = _matrix(), np.linspace(1.0, 2.0, 2000)
     ref = spla.splu(a).solve(b)
-    assert np.array_equal(factorize(a).solve(b), ref)
+    assert np.array_equal(factorize_many([a], threads=1)[0].solve(b), ref)
     many = factorize_many([a, 2.0 * a, 3.0 * a], threads=2)
     for k, lu in enumerate(many, start=1):
         assert np.allclose(lu.solve(b) * k, ref, rtol=1e-14, atol=0.0)
@@ -60,7 +60,7 @@ def test_no_memory_left_behind_by_threaded_factorisations():
 
     def rounds(n: int) -> None:
         for _ in range(n):
-            lus = list(pool.map(lambda _: factorize(a), range(4)))
+            lus = list(pool.map(lambda _: factorize_many([a], threads=1)[0], range(4)))
             del lus
         _owner(0).call(lambda: None).result()  # the owner has released them
 
@@ -76,8 +76,8 @@ def test_a_factorisation_alive_at_exit_leaves_a_clean_exit():
     wrapper and the exit status becomes 120; the exit hook frees it first."""
     code = (
         "import numpy as np, scipy.sparse as sp\n"
-        "from escapade.transport.superlu import factorize\n"
-        "lu = factorize(sp.diags([4.0 * np.ones(50)], [0], format='csc'))\n"
+        "from escapade.transport.superlu import factorize_many\n"
+        "lu = factorize_many([sp.diags([4.0 * np.ones(50)], [0], format='csc')], 1)[0]\n"
         "print(lu.solve(np.ones(50))[0])\n"
     )
     clean_python_run(code, "0.25")

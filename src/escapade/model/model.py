@@ -8,7 +8,6 @@ model and the losses once; ``Model.solve()`` marches every species and returns a
 from __future__ import annotations
 
 import copy
-import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -36,9 +35,9 @@ from ..resources import check_memory
 from ..species import Nuclide, nuclide, sort_heaviest_first
 from ..transport.convection import Convection
 from ..transport.diffusion import build_diffusion
-from ..transport.forked import can_fork, run_forked
+from ..transport.forked import can_fork
 from ..transport.losses import NuclearLosses
-from ..transport.network_march import add_counts, march_network, solver_counts
+from ..transport.network_march import march_network, run_counted
 from ..transport.operator import FaceGeometry
 from ..transport.reacceleration import Reacceleration
 from ..transport.solver import (
@@ -374,7 +373,7 @@ class Model(LeptonChain, AntiprotonChain):
                 and bool(again)
                 and run["threads"] > 1
                 and can_fork()
-                and not set(self._pbar_parents) & set(again)
+                and not self._pbar_parents & set(again)
             )
             if pbar_beside:  # antiprotons in a forked worker while the second pass runs here
                 log.debug("solving pbar beside the second pass")
@@ -401,13 +400,10 @@ class Model(LeptonChain, AntiprotonChain):
         def second() -> dict:
             return march_network(self.grid, again, make, scheme, solver, 1, progress, solved=solved)
 
-        def pbar() -> tuple:
-            before = dataclasses.replace(solver.stats)
-            res = self.solve_antiprotons(solved, scheme, solver)
-            return res, solver_counts(solver.stats, before)
+        def pbar() -> MarchResult:
+            return self.solve_antiprotons(solved, scheme, solver)
 
-        redone, (res, counts) = run_forked([second, pbar])
-        add_counts(solver.stats, counts)
+        redone, res = run_counted(solver, [second, pbar])
         if progress is not None:
             for _ in range(self.grid.n_ekin):
                 progress()

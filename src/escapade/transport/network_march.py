@@ -130,21 +130,19 @@ def _pipeline(grid, names, probs, deps, out, scheme, solver, workers, progress) 
             progress()
         reported[0] = total
 
-    def worker(w: int) -> Callable[[], tuple]:
-        def task() -> tuple:
-            before = dataclasses.replace(solver.stats)
+    def worker(w: int) -> Callable[[], None]:
+        def task() -> None:
             for i in range(w, len(names), workers):
                 mine = deps[i]
 
                 def wait(k: int, mine=mine) -> None:
-                    if failed[0]:  # also for a species without parents here
-                        raise _Aborted
-                    while not np.all(level[mine] <= k):
-                        if failed[0]:
-                            raise _Aborted
+                    while not failed[0]:  # checked also for a species without parents here
+                        if np.all(level[mine] <= k):
+                            return
                         if w == 0:
                             report()
                         time.sleep(POLL_SECONDS)
+                    raise _Aborted
 
                 def done(k: int, i=i) -> None:
                     level[i] = k
@@ -158,17 +156,35 @@ def _pipeline(grid, names, probs, deps, out, scheme, solver, workers, progress) 
                 except BaseException:
                     failed[0] = 1
                     raise
-            return solver_counts(solver.stats, before)
 
         return task
 
-    counts = run_forked([worker(w) for w in range(workers)], secondary=(_Aborted,))
+    run_counted(solver, [worker(w) for w in range(workers)], secondary=(_Aborted,))
     report()
-    for c in counts[1:]:
-        add_counts(solver.stats, c)
 
 
-def solver_counts(now: SolveStats, before: SolveStats) -> dict:
+def run_counted(
+    solver: ReusingSolver,
+    tasks: list[Callable[[], object]],
+    secondary: tuple[type[BaseException], ...] = (),
+) -> list[object]:
+    """:func:`~escapade.transport.forked.run_forked` for tasks that solve with ``solver``:
+    their results, the counters of the forked workers' solves added to ``solver.stats``."""
+
+    def counted(task: Callable[[], object]) -> Callable[[], tuple]:
+        def run() -> tuple:
+            before = dataclasses.replace(solver.stats)
+            return task(), _solver_counts(solver.stats, before)
+
+        return run
+
+    done = run_forked([counted(t) for t in tasks], secondary=secondary)
+    for _, counts in done[1:]:  # the first task ran here: its counts are in solver.stats
+        _add_counts(solver.stats, counts)
+    return [result for result, _ in done]
+
+
+def _solver_counts(now: SolveStats, before: SolveStats) -> dict:
     """What a worker's solves added to the counters ``before`` (the residual: its maximum),
     to be sent to the parent."""
     out = {}
@@ -178,7 +194,7 @@ def solver_counts(now: SolveStats, before: SolveStats) -> dict:
     return out
 
 
-def add_counts(stats: SolveStats, counts: dict) -> None:
+def _add_counts(stats: SolveStats, counts: dict) -> None:
     """Add a child worker's counters to ``stats``."""
     for name, value in counts.items():
         if name == "max_relative_residual":

@@ -51,7 +51,7 @@ from .operator import (
     conductances,
     to_unknowns,
 )
-from .superlu import factorize_here, factorize_many
+from .superlu import factorize_many
 from .zmirror import WholeGrid, ZMirror
 
 SCHEMES = {"bdf2": (1.5, 2.0, -0.5), "upwind": (1.0, 1.0, 0.0)}
@@ -172,7 +172,7 @@ class ReusingSolver:
                 x, iters = _bicgstab(m, b, lu, self.rtol, self.max_cg_iterations)
             self._count(cg_solves=int(x is not None), cg_iterations=iters)
         if x is None:
-            lu = factorize_here(m, **SPLU)
+            lu = spla.splu(m, **SPLU)  # on this thread, freed here (transport.superlu)
             self._count(factorizations=1)
             x = lu.solve(b)
             # one step of iterative refinement

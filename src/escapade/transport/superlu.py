@@ -5,16 +5,23 @@ allocates it, and a factorisation freed from another thread leaves its memory be
 process grows by the size of the factors at every such free (scipy issue 15921, open for
 scipy 1.17; measured here: 30 LUs of a 40 000-unknown tridiagonal matrix made on a worker
 thread and freed on the main thread leave +70 MB, none when made and freed on one thread).
-The threaded network march (``[solver] threads`` > 1) and the coupled reacceleration solve
-factorise on worker threads and drop the factors elsewhere, so a chain or a fit of many
-solves grew by ~20 MB per solve (benchmarks/results.md, bench_infer).
+The coupled reacceleration solve factorises its energy planes on several threads (SuperLU
+releases the GIL in the factorisation) and drops the factors elsewhere; made by a thread
+pool, a chain or a fit of many solves grew by ~20 MB per solve (benchmarks/results.md,
+bench_infer, when the network march was threaded too).
 
-Here every factorisation is made on one of a few persistent "owner" threads and freed on
+Here every such factorisation is made on one of a few persistent "owner" threads and freed on
 the same thread: :class:`OwnedLU` keeps the SuperLU object in a one-item box, and when the
 wrapper is collected the box is emptied by a task on the owner thread, which so drops the
 last reference. The task goes through a reentrant queue, so a finaliser never waits on a
 lock. Triangular solves (``OwnedLU.solve``) run on the calling thread, as before: their
 workspace is allocated and freed within the call.
+
+The network march does not use owner threads: it factorises with ``splu`` on the thread that
+solves and frees there (:class:`~escapade.transport.solver.ReusingSolver`). That matters for
+its forked workers (:mod:`escapade.transport.forked`): a process forked while a thread that
+ran SuperLU is alive gets a child whose start-up reports a spurious ``SystemError`` (scipy's
+per-thread memory table is torn down in the child).
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from concurrent.futures import Future
 import numpy as np
 import scipy.sparse.linalg as spla
 
-__all__ = ["OwnedLU", "factorize", "factorize_here", "factorize_many"]
+__all__ = ["OwnedLU", "factorize_many"]
 
 
 class _Owner:
@@ -122,22 +129,6 @@ def _release_all() -> None:
         lu._owner.release(lu._box)
     for owner in list(_OWNERS):
         owner.call(lambda: None).result(timeout=30)
-
-
-def factorize(matrix, **options) -> OwnedLU:
-    """``scipy.sparse.linalg.splu(matrix, **options)`` made on the first owner thread."""
-    owner = _owner(0)
-    return OwnedLU(owner.call(spla.splu, matrix, **options).result(), owner)
-
-
-def factorize_here(matrix, **options):
-    """``scipy.sparse.linalg.splu(matrix, **options)`` on the calling thread, to be freed on
-    it: the network march's factorisations (:class:`~escapade.transport.solver.ReusingSolver`
-    keeps and replaces them on the thread that solves). No owner thread is started, which
-    matters for the forked march: a process forked while a thread that ran SuperLU is alive
-    gets a child whose start-up reports a spurious ``SystemError`` (scipy's per-thread
-    memory table is torn down in the child)."""
-    return spla.splu(matrix, **options)
 
 
 def factorize_many(matrices, threads: int, **options) -> list[OwnedLU]:
