@@ -1,9 +1,11 @@
 """3D transport: a full solve of the 3D preset through the public API (issue 17).
 
-    python benchmarks/bench_full3d.py NXY NZ N_EKIN Z_MAX [--only 1H] [--json PATH]
+    python benchmarks/bench_full3d.py NXY NZ N_EKIN Z_MAX [--only 1H] [--threads N] [--json PATH]
 
 Solves configs/letter_tau0.85_3d.toml with ``grid.nxy``, ``grid.nz``, ``grid.n_ekin``,
-``species.z_max`` replaced (``--only 1H``: that species alone, abundance 1) by
+``species.z_max`` replaced (``--only 1H``: that species alone, abundance 1), ``solver.threads``
+= N (default 1: one species after the other; N > 1: the forked pipeline of
+:mod:`escapade.transport.pipeline`), by
 ``build_model`` + ``Model3D.solve`` in a fresh child process (the parent only starts it and
 copies its output, so that a run stopped from outside keeps what it printed). Printed:
 
@@ -13,11 +15,11 @@ copies its output, so that a run stopped from outside keeps what it printed). Pr
   the AMG setup time within it, the operator's time (``op``: a full assembly ``A``, a
   partial update of the parallel part ``U`` or a rescaling ``S``), the relative residual
   and the process's resident memory then;
-- ``RESULT``: model build, solve and total wall time, CPU time, peak RSS of the child
-  (``ru_maxrss``), AMG setups and their time, CG iterations, operator assemblies, the
-  largest relative residual, min N / max N, and observables to compare runs: ``flux_local``
-  of 1H at 10 GeV/n and the dipole ``anisotropy`` of 1H and of all nuclei at 1 TeV/n
-  (log-interpolated in energy).
+- ``RESULT``: model build, solve and total wall time, CPU time (with the forked workers'),
+  peak RSS of the child and of its largest forked worker (``ru_maxrss``), AMG setups and
+  their time, CG iterations, operator assemblies, the largest relative residual, min N /
+  max N, and observables to compare runs: ``flux_local`` of 1H at 10 GeV/n and the dipole
+  ``anisotropy`` of 1H and of all nuclei at 1 TeV/n (log-interpolated in energy).
 
 The per-energy figures come from wrapping ``escapade.transport3d.march.solve_steady`` and
 ``OperatorCache.__call__`` with timers; the solver itself is unchanged. BLAS threads are
@@ -44,15 +46,22 @@ def _rss_mb() -> float:
     return float("nan")
 
 
-def _config(nxy: int, nz: int, ne: int, zmax: int, only: str | None):
+def _config(nxy: int, nz: int, ne: int, zmax: int, only: str | None, threads: int = 1):
     import escapade
 
-    updates = {"grid.nxy": nxy, "grid.nz": nz, "grid.n_ekin": ne, "species.z_max": zmax}
+    updates = {"grid.nxy": nxy, "grid.nz": nz, "grid.n_ekin": ne, "species.z_max": zmax,
+               "solver.threads": threads}  # fmt: skip
     if only:
         updates.update(
             {"species.z_max": None, "species.propagate": [only], "species.abundances": {only: 1.0}}
         )
     return escapade.with_updates(escapade.load_config(PRESET), updates)
+
+
+def _children_cpu(resource) -> float:
+    """CPU seconds of the ended children of this process (the forked march workers)."""
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return kids.ru_utime + kids.ru_stime
 
 
 def _interp(e: np.ndarray, y: np.ndarray, at: float, log_y: bool = True) -> float:
@@ -62,7 +71,7 @@ def _interp(e: np.ndarray, y: np.ndarray, at: float, log_y: bool = True) -> floa
     return float(np.exp(v) if log_y else v)
 
 
-def child(nxy: int, nz: int, ne: int, zmax: int, only: str | None) -> None:
+def child(nxy: int, nz: int, ne: int, zmax: int, threads: int, only: str | None) -> None:
     import resource
     import time
 
@@ -72,7 +81,7 @@ def child(nxy: int, nz: int, ne: int, zmax: int, only: str | None) -> None:
 
     t_start = time.perf_counter()
     cpu_start = time.process_time()
-    cfg = _config(nxy, nz, ne, zmax, only)
+    cfg = _config(nxy, nz, ne, zmax, only, threads)
     state = {"op_s": 0.0, "op_kind": "", "solver": None}
 
     original_call = mr.OperatorCache.__call__
@@ -127,14 +136,16 @@ def child(nxy: int, nz: int, ne: int, zmax: int, only: str | None) -> None:
         "grid": f"{nxy}x{nxy}x{nz}",
         "n_ekin": ne,
         "z_max": zmax,
+        "threads": threads,
         "species": len(names),
         "unknowns": n_unknowns_3d(cfg),
-        "estimate_gb": estimate_bytes_3d(cfg, len(model.species)) / 1e9,
+        "estimate_gb": estimate_bytes_3d(cfg, len(model.species), model.workers) / 1e9,
         "build_s": t_build,
         "solve_s": t_solve,
         "wall_s": time.perf_counter() - t_start,
-        "cpu_s": time.process_time() - cpu_start,
+        "cpu_s": time.process_time() - cpu_start + _children_cpu(resource),
         "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "max_rss_worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0,
         "amg_setups": int(ds.attrs["solver_amg_setups"]),
         "amg_setup_s": model.solver.stats.setup_seconds,
         "cg_s": model.solver.stats.solve_seconds,
@@ -159,30 +170,37 @@ def main() -> None:
         i = args.index("--only")
         only = args[i + 1]
         del args[i : i + 2]
+    threads = 1
+    if "--threads" in args:
+        i = args.index("--threads")
+        threads = int(args[i + 1])
+        del args[i : i + 2]
     if "--json" in args:
         i = args.index("--json")
         out = Path(args[i + 1])
         del args[i : i + 2]
     if args and args[0] == "--child":
-        child(*(int(a) for a in args[1:5]), only)
+        child(*(int(a) for a in args[1:5]), threads, only)
         return
     nxy, nz, ne, zmax = (int(a) for a in args[:4])
 
     from escapade.model.model import build_network
     from escapade.transport3d.memory import estimate_bytes_3d, n_unknowns_3d
 
-    cfg = _config(nxy, nz, ne, zmax, only)
+    cfg = _config(nxy, nz, ne, zmax, only, threads)
     ns = len(build_network(cfg).species)
     print(
         f"{nxy}x{nxy}x{nz}, {ne} energies, Z <= {zmax}{' (' + only + ' only)' if only else ''}: "
         f"{ns} species, {n_unknowns_3d(cfg)} unknowns, memory estimate "
-        f"{estimate_bytes_3d(cfg, ns) / 1e9:.2f} GB (limit {cfg.solver.memory_limit_gb} GB)",
+        f"{estimate_bytes_3d(cfg, ns, threads) / 1e9:.2f} GB (limit "
+        f"{cfg.solver.memory_limit_gb} GB), solver.threads = {threads}",
         flush=True,
     )
     uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     print(f"load before: {uptime}", flush=True)
     cmd = [sys.executable, __file__, "--child", str(nxy), str(nz), str(ne), str(zmax)]
     cmd += ["--only", only] if only else []
+    cmd += ["--threads", str(threads)]
     steps, result = [], None
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) as proc:
         try:

@@ -38,11 +38,13 @@ def synthetic_bc():
     return Measurement("B/C", "synthetic", X_GV, "rigidity", y, err, err, 0 * y, 0 * y, "1", "t")
 
 
-def test_posterior_of_phi_recovers_the_truth_with_the_fit_width(synthetic_bc):
+@pytest.mark.parametrize("move", ["stretch", "de"])
+def test_posterior_of_phi_recovers_the_truth_with_the_fit_width(synthetic_bc, move):
     ref = fit(BC_CFG, data=[synthetic_bc], free=PHI, rmin_gv=3.0)
     sigma = ref.errors[PHI]
     res = infer(BC_CFG, data=[synthetic_bc], free=[PHI], bounds={PHI: (0.0, 2.0)},
-                rmin_gv=3.0, walkers=8, steps=50, seed=3, draws=2, ball=1.0)  # fmt: skip
+                rmin_gv=3.0, walkers=8, steps=50, seed=3, draws=2, ball=1.0, move=move)  # fmt: skip
+    assert res.settings["move"] == move
     s = res.parameters[PHI]
     assert abs(s["median"] - TRUE_PHI) < 0.35 * sigma, (s, sigma)
     assert s["std"] == pytest.approx(sigma, rel=0.3)
@@ -72,9 +74,10 @@ def test_priors_are_normalised_densities(text, lo, hi):
     assert p.log_pdf(hi * 10) == (-math.inf if p.kind != "gauss" else p.log_pdf(hi * 10))
 
 
-def test_resumed_chain_is_the_uninterrupted_chain(synthetic_bc, tmp_path):
+@pytest.mark.parametrize("move", ["stretch", "de"])
+def test_resumed_chain_is_the_uninterrupted_chain(synthetic_bc, tmp_path, move):
     kw = dict(data=[synthetic_bc], free=[PHI], bounds={PHI: (0.0, 2.0)}, rmin_gv=3.0,
-              walkers=4, steps=8, seed=5, draws=0, init="config")  # fmt: skip
+              walkers=4, steps=8, seed=5, draws=0, init="config", move=move)  # fmt: skip
     whole = infer(BC_CFG, output=tmp_path / "whole", **kw)
 
     def kill_after_step_3(line: str) -> None:
@@ -110,6 +113,7 @@ def test_resumed_chain_is_the_uninterrupted_chain(synthetic_bc, tmp_path):
         (dict(data=["B/C:NOPE"]), "NOPE"),
         (dict(init="middle"), "init = 'middle': allowed fit, config"),
         (dict(burn=9), "burn = 9"),
+        (dict(move="gibbs"), "move = 'gibbs': allowed stretch, de"),
     ],
 )
 def test_bad_settings_are_one_line_errors(change, match, tmp_path, synthetic_bc):

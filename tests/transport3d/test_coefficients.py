@@ -128,3 +128,8 @@ def test_memory_estimate_and_check():
     assert "solver.memory_limit_gb = 1.0" in msg and "GB" in msg and "\n" not in msg
     extra = estimate_bytes_3d(small, n_species=20) - estimate_bytes_3d(small, n_species=2)
     assert extra == pytest.approx(18 * 3 * 32 * 201 * 201 * 81 * 8, rel=1e-12)  # the densities
+    # a second worker process adds one linear system (27 non-zeros of 12 bytes, x 5) and
+    # the assembly temporaries, not the shared densities
+    per_worker = 5 * 27 * n_unknowns_3d(small) * 12 + 162 * 201 * 201 * 81 * 8
+    two = estimate_bytes_3d(small, workers=2) - estimate_bytes_3d(small)
+    assert two == pytest.approx(per_worker, rel=1e-12)

@@ -4,7 +4,7 @@
         --free diffusion.d0_cm2_s[:LO:HI],modulation.phi_gv:0:2 \\
         [--prior KEY=uniform:LO:HI|loguniform:LO:HI|gauss:MEAN:SIGMA|MEAN+-SIGMA] \\
         [--fix KEY=VALUE] [--start KEY=VALUE] [--rmin 5] [--rmax R] [--syst quadrature] \\
-        [--walkers 32] [--steps 1000] [--seed 0] [--init fit|config] \\
+        [--walkers 32] [--steps 1000] [--seed 0] [--init fit|config] [--move stretch|de] \\
         [--workers N | --scheduler ADDRESS] -o post/
 
 writes ``post/chain.nc`` (after every step; the same command again continues it),
@@ -96,6 +96,12 @@ def _sampler_arguments(p: argparse.ArgumentParser) -> None:
         help="walkers start around the fit's minimum (default) or the config",
     )
     p.add_argument(
+        "--move",
+        choices=["stretch", "de"],
+        default="stretch",
+        help="emcee proposal: the stretch move (default) or differential evolution + snooker",
+    )
+    p.add_argument(
         "--ball",
         type=float,
         default=0.1,
@@ -146,7 +152,7 @@ def options(args) -> tuple[InferSpec, str]:
     priors = dict(_key_value(p, "--prior") for p in args.prior)
     fix = {k: parse_value(v) for k, v in (_key_value(f, "--fix") for f in args.fix)}
     start = {k: parse_value(v) for k, v in (_key_value(f, "--start") for f in args.start)}
-    same = ("walkers", "steps", "seed", "init", "ball", "burn", "draws", "syst")
+    same = ("walkers", "steps", "seed", "init", "move", "ball", "burn", "draws", "syst")
     try:
         spec = InferSpec(
             data=list(args.data),

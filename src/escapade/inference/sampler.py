@@ -30,7 +30,7 @@ from .chain import CHAIN_FILE, Chain, read_chain, settings_token, write_chain
 from .posterior import LogPosterior, build_problem
 from .priors import InferError, Prior, check_in_limits, default_prior, make_prior, parse_prior
 from .result import InferResult, diagnostics, parameter_summary
-from .spec import DEFAULT_PHI_GV, INITS
+from .spec import DEFAULT_PHI_GV, INITS, MOVES
 
 log = logging.getLogger("escapade.inference")
 
@@ -43,7 +43,7 @@ def _as_list(x) -> list:
     return [v for item in x for v in (_as_list(item) if isinstance(item, str) else [item])]
 
 
-def _check_settings(walkers, steps, seed, init, ball, burn, draws, syst, rmin_gv, rmax_gv):
+def _check_settings(walkers, steps, seed, init, ball, burn, draws, syst, rmin_gv, rmax_gv, move):
     def whole(name, v, lo, what):
         if not isinstance(v, int) or isinstance(v, bool) or v < lo:
             raise InferError(f"{name} = {v!r}: give {what}")
@@ -58,6 +58,8 @@ def _check_settings(walkers, steps, seed, init, ball, burn, draws, syst, rmin_gv
             raise InferError(f"burn = {burn}: give a whole number of steps from 0 to {steps - 1}")
     if init not in INITS:
         raise InferError(f"init = {init!r}: allowed {', '.join(INITS)}")
+    if move not in MOVES:
+        raise InferError(f"move = {move!r}: allowed {', '.join(MOVES)}")
     if not (isinstance(ball, int | float) and math.isfinite(ball) and ball > 0):
         raise InferError(f"ball = {ball!r}: give a number > 0")
     if syst not in SYST_MODES:
@@ -219,14 +221,25 @@ def _tau_now(chain: Chain) -> np.ndarray:
         return emcee.autocorr.integrated_time(chain.chain, tol=0)
 
 
-def _run(post, pool, chain: Chain, steps, seed, emit, write) -> int:
+def _moves(move: str):
+    """emcee's proposal for ``move`` (:data:`escapade.inference.spec.MOVES`)."""
+    import emcee
+
+    if move == "de":
+        return [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]
+    return emcee.moves.StretchMove()
+
+
+def _run(post, pool, chain: Chain, steps, seed, emit, write, move="stretch") -> int:
     """Advance the chain to ``steps`` steps, writing it after every step; returns the
     number of posterior evaluations made."""
     import emcee
     from emcee.state import State
 
     n_w, n_d = chain.initial.shape
-    sampler = emcee.EnsembleSampler(n_w, n_d, post, pool=pool, blobs_dtype=float)
+    sampler = emcee.EnsembleSampler(
+        n_w, n_d, post, pool=pool, blobs_dtype=float, moves=_moves(move)
+    )
     rs = chain.random_state or np.random.RandomState(seed).get_state()
     coords, lp, c2 = chain.last()
     state = State(coords, log_prob=lp, blobs=c2, random_state=rs)
@@ -267,6 +280,7 @@ def infer(
     steps: int = 1000,
     seed: int = 0,
     init: str = "fit",
+    move: str = "stretch",
     ball: float = 0.1,
     burn: int | None = None,
     draws: int = 20,
@@ -283,8 +297,9 @@ def infer(
     name -> (LO, HI), a uniform prior; ``priors``: name -> ``uniform:LO:HI``,
     ``loguniform:LO:HI``, ``gauss:MEAN:SIGMA`` or ``MEAN+-SIGMA`` (or a
     :class:`~escapade.inference.priors.Prior`); other free keys get the default prior of
-    :mod:`escapade.inference.priors`. ``walkers`` x ``steps`` of emcee's stretch move, seeded
-    by ``seed``; ``init``, ``ball``: the starting ball (module docstring); ``burn``: steps
+    :mod:`escapade.inference.priors`. ``walkers`` x ``steps`` of emcee, seeded by ``seed``,
+    with the proposal ``move`` (:data:`~escapade.inference.spec.MOVES`: ``stretch`` or
+    ``de``); ``init``, ``ball``: the starting ball (module docstring); ``burn``: steps
     dropped from the summary (default a quarter); ``draws``: posterior draws solved for the
     predictive figure. ``output``: a folder for ``chain.nc`` (after every step; an existing
     chain of the same settings is continued), ``summary.json`` and ``best_fit.toml``.
@@ -296,7 +311,7 @@ def infer(
     from ..config import dump_config
 
     t0 = time.perf_counter()
-    _check_settings(walkers, steps, seed, init, ball, burn, draws, syst, rmin_gv, rmax_gv)
+    _check_settings(walkers, steps, seed, init, ball, burn, draws, syst, rmin_gv, rmax_gv, move)
     out = None if output is None else Path(output)
     if out is not None and out.exists() and not out.is_dir():
         raise InferError(f"output {str(out)!r} is a file; give a folder such as post/")
@@ -314,6 +329,7 @@ def infer(
     chain_settings = dict(
         config=dump_config(cfg), data=[m.name for m in meas], **settings,
         priors=[p.text for p in prior_list], walkers=walkers, seed=seed, init=init, ball=ball,
+        **({} if move == "stretch" else {"move": move}),  # a stretch chain keeps its old token
     )  # fmt: skip
     text, token = settings_token(chain_settings)
     path = None if out is None else out / CHAIN_FILE
@@ -334,14 +350,17 @@ def infer(
         else:
             emit(f"resuming {path}: {chain.n_steps} of {steps} steps done")
         t_run = time.perf_counter()
-        n_run = _run(post, pool, chain, steps, seed, emit, write) if chain.n_steps < steps else 0
+        n_run = (
+            _run(post, pool, chain, steps, seed, emit, write, move) if chain.n_steps < steps else 0
+        )
         per_eval = (time.perf_counter() - t_run) / n_run if n_run else math.nan
         n_eval += n_run
         chain = _first_steps(chain, steps)
         burn = steps // 4 if burn is None else burn
         draw_x, map_x = _draw_points(chain, burn, draws, seed)
         models = _evaluate(pool, post.predictions, [map_x, *draw_x])
-    res = _result(post, pb, prior_list, chain, burn, models, chain_settings, n_eval, per_eval)
+    shown = {**chain_settings, "move": move}
+    res = _result(post, pb, prior_list, chain, burn, models, shown, n_eval, per_eval)
     res.wall_s = time.perf_counter() - t0
     if out is not None:
         res.write(out)

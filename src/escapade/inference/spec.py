@@ -24,6 +24,13 @@ from .priors import parse_prior
 INITS = ("fit", "config")
 """Where the walkers start: a small ball around the fit's minimum, or around the config."""
 
+MOVES = ("stretch", "de")
+"""emcee's proposal: ``stretch``, the affine-invariant stretch move (Goodman & Weare 2010,
+Comm. App. Math. Comp. Sci. 5, 65; Foreman-Mackey et al. 2013, PASP 125, 306), or ``de``,
+differential evolution (ter Braak 2006, Stat. Comput. 16, 239) mixed 4:1 with its snooker
+update (ter Braak & Vrugt 2008, Stat. Comput. 18, 435), which mixes faster along correlated
+and prior-bounded directions."""
+
 
 class InferSpec(BaseModel):
     """The data, the free parameters with their priors and the sampler settings."""
@@ -49,6 +56,7 @@ class InferSpec(BaseModel):
     steps: int = Field(1000, description="steps of every walker")
     seed: int = Field(0, description="seed of the starting ball and of the sampler")
     init: str = Field("fit", description="walkers start around: " + ", ".join(INITS))
+    move: str = Field("stretch", description="emcee proposal: " + ", ".join(MOVES))
     ball: float = Field(0.1, description="starting ball radius in errors (fit) or steps")
     burn: int | None = Field(None, description="steps dropped from the summary (None: 1/4)")
     draws: int = Field(20, description="posterior draws solved for the predictive figure")

@@ -35,7 +35,10 @@ from ..grid3d import Grid3D
 from ..nuclear.network import Network
 from ..numerics.interpolation import interp_positive_log
 from ..species import Nuclide, nuclide
+from ..transport.forked import can_fork, shared_zeros
 from ..transport.losses import NuclearLosses
+from ..transport.pipeline import run_pipeline
+from ..transport.solver import default_threads
 from ..transport3d.coefficients import diffusion_fields, source_turbulence_q
 from ..transport3d.march import MarchResult3D, OperatorCache, SpeciesProblem3D, march3d
 from ..transport3d.memory import check_memory_3d
@@ -107,6 +110,30 @@ def rtol_3d(cfg: Config) -> float:
     return RTOL_3D if cfg.solver.rtol == default else cfg.solver.rtol
 
 
+def _workers(cfg: Config, marches: int) -> int:
+    """Processes marching ``marches`` species: ``[solver] threads``, by default the cores
+    this process may use (1 in a dask worker), at most one per march; 1 where ``fork`` is
+    not available."""
+    n = cfg.solver.threads if cfg.solver.threads is not None else default_threads()
+    return max(1, min(n, marches)) if can_fork() else 1
+
+
+def _scaled(progress: Callable[[], None] | None, total: int, ticks: int):
+    """``progress`` called ``total`` times, evenly, over ``ticks`` calls of the result (the
+    progress bar counts species x energies; marches done twice make more ticks)."""
+    if progress is None or ticks <= total:
+        return progress
+    seen, sent = [0], [0]
+
+    def tick() -> None:
+        seen[0] += 1
+        while sent[0] < seen[0] * total // ticks:
+            sent[0] += 1
+            progress()
+
+    return tick
+
+
 @dataclass
 class Model3D:
     """Grid, gas, sources, field, diffusion and network of one 3D configuration."""
@@ -132,7 +159,7 @@ class Model3D:
         _refuse_unsupported(cfg)
         t0 = time.perf_counter()
         network = build_network(cfg)
-        check_memory_3d(cfg, len(network.species))
+        check_memory_3d(cfg, len(network.species), _workers(cfg, len(network.species)))
         g = cfg.grid
         grid = Grid3D(cfg.galaxy.r_max_kpc, cfg.galaxy.halo_height_kpc, g.nxy, g.nz)
         x, y, z = (grid.to_unknowns(a) for a in grid.mesh())
@@ -227,7 +254,6 @@ class Model3D:
         cache = OperatorCache(
             self.grid, self.b, TENSOR_SCHEME, lambda k: self.diffusion_nodes(nuc, k)
         )
-        self._caches.append(cache)
         return SpeciesProblem3D(
             name=nuc.name,
             operator=cache,
@@ -245,31 +271,62 @@ class Model3D:
         """Q_s / Q_sun of the diffusion coefficient (smoothed source density), (nxy, nxy, 1)."""
         return source_turbulence_q(self.cfg, *self._mesh[:2])
 
-    @cached_property
-    def _caches(self) -> list[OperatorCache]:
-        return []
-
     # -- solving ---------------------------------------------------------------------------
+    def march_plan(self) -> list[str]:
+        """The species in the order they are marched: every one heaviest first, then again
+        those behind a backward link of the network (a lighter parent, e.g. 1H -> 2H) and
+        those fed by a species marched again."""
+        plan = [nuc.name for nuc in self.species]
+        dirty = {d for _, d, _ in self.network.backward}
+        for name in list(plan):
+            if name in dirty or dirty & set(self.network.parents(name)):
+                plan.append(name)
+                dirty.add(name)
+        return plan
+
+    @property
+    def workers(self) -> int:
+        """Processes marching the species (:func:`_workers`)."""
+        return _workers(self.cfg, len(self.march_plan()))
+
     def solve_species(self, progress: Callable[[], None] | None = None) -> dict[str, MarchResult3D]:
-        """March every species (heaviest first) with unnormalised sources."""
-        out: dict[str, MarchResult3D] = {}
-        scheme = self.cfg.solver.energy_scheme
-        e = self.ekin_gev_per_n
+        """March every species (heaviest first) with unnormalised sources: one after the
+        other, or on :attr:`workers` processes as a pipeline down the energies
+        (:func:`escapade.transport.pipeline.run_pipeline`; a march enters an energy once its
+        parents have left it), whose results agree to the solves' tolerance."""
+        plan = self.march_plan()
+        ne, n = self.ekin_gev_per_n.size, self.grid.n_unknowns
+        workers = self.workers
+        zeros = shared_zeros if workers > 1 else np.zeros
+        results = [MarchResult3D.empty(ne, n, zeros) for _ in plan]
+        latest: dict[str, int] = {}
+        problems, deps = [], []
+        for j, name in enumerate(plan):
+            before = {m: results[i] for m, i in latest.items()}
+            problems.append(self.problem(self.network.nuclides[name], before))
+            deps.append(sorted(latest[p] for p in self.network.parents(name) if p in latest))
+            latest[name] = j
+        scheme, e = self.cfg.solver.energy_scheme, self.ekin_gev_per_n
+        progress = _scaled(progress, len(self.species) * ne, len(plan) * ne)
+
+        def one(j: int, wait=None, done=None) -> tuple[float, int, int]:
+            log.debug("solving %s (3D)", plan[j])
+            step = progress if wait is None else None
+            march3d(self.grid, e, problems[j], scheme, self.solver, step,
+                    out=results[j], wait=wait, done=done)  # fmt: skip
+            cache = problems[j].operator
+            return results[j].min_over_max, cache.assemblies, cache.updates
+
         # BLAS threads on vectors of this size cost more than they give (as in 2D)
         with threadpool_limits(1):
-            for nuc in self.species:
-                log.debug("solving %s (3D)", nuc.name)
-                problem = self.problem(nuc, out)
-                out[nuc.name] = march3d(self.grid, e, problem, scheme, self.solver, progress)
-            dirty = {d for _, d, _ in self.network.backward}
-            for nuc in self.species:
-                if nuc.name in dirty or dirty & set(self.network.parents(nuc.name)):
-                    out[nuc.name] = march3d(
-                        self.grid, e, self.problem(nuc, out), scheme, self.solver
-                    )
-                    dirty.add(nuc.name)
-        self.assemblies = sum(c.assemblies for c in self._caches)
-        return out
+            if workers == 1:
+                counts = [one(j) for j in range(len(plan))]
+            else:
+                counts = run_pipeline(ne, deps, one, workers, self.solver.stats, progress)
+        for res, (low, _, _) in zip(results, counts, strict=True):
+            res.min_over_max = low
+        self.assemblies = sum(a for _, a, _ in counts)
+        return {name: results[j] for name, j in latest.items()}
 
     def solve(self, full: bool = False, progress: Callable[[], None] | None = None):
         """Solve the model and return the output :class:`xarray.Dataset`."""

@@ -2,7 +2,7 @@
 
 A species goes down in energy as soon as its parents have passed that energy. With
 ``[solver] threads`` = N > 1 the species are dealt round-robin to N workers: this process and
-N - 1 forked children (:mod:`escapade.transport.forked`; Linux), which write the densities
+N - 1 forked children (:mod:`escapade.transport.pipeline`; Linux), which write the densities
 into shared memory and poll the levels the others have reached. Threads cannot do this:
 SuperLU holds the GIL during its triangular solves, most of a solve's time. Each worker keeps
 its own preconditioners (:class:`ReusingSolver`, shared between the species it marches), so
@@ -12,30 +12,20 @@ is the same for the same N.
 
 from __future__ import annotations
 
-import dataclasses
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-import numpy as np
-
 from ..grid import Grid
-from .forked import can_fork, run_forked, shared_zeros
+from . import pipeline
+from .forked import can_fork, shared_zeros
+from .pipeline import run_pipeline
 from .solver import (
     SCHEMES,
     MarchResult,
     ReusingSolver,
-    SolveStats,
     SpeciesProblem,
     _march_into,
     march,
 )
-
-POLL_SECONDS = 2e-5
-"""Sleep between two looks at the other workers' levels (a solve takes ~1 ms)."""
-
-
-class _Aborted(Exception):
-    """Another species of a :func:`march_network` run failed."""
 
 
 def _problems(names, make_problem, out: dict, solved) -> list[SpeciesProblem]:
@@ -109,58 +99,13 @@ def march_network(
     deps = []
     for i, n in enumerate(names):
         dep = set(range(i)) if parents is None else {index[q] for q in parents(n) if q in index}
-        deps.append(np.array(sorted(j for j in dep if j < i), dtype=np.intp))
-    _pipeline(grid, names, probs, deps, out, scheme, solver, workers, progress)
+        deps.append(sorted(j for j in dep if j < i))
+
+    def one(i: int, wait, done) -> None:  # on worker i mod N (this process is worker 0)
+        _march_into(out[names[i]], grid, probs[i], scheme, solver, None, wait=wait, done=done)
+
+    run_pipeline(grid.n_ekin, deps, one, workers, stats=solver.stats, progress=progress)
     return out
-
-
-def _pipeline(grid, names, probs, deps, out, scheme, solver, workers, progress) -> None:
-    """The marches of ``names`` on ``workers`` processes (this one is worker 0)."""
-    ne = grid.n_ekin
-    level = shared_zeros(len(names), dtype=np.int64)  # lowest energy index each has finished
-    level[:] = ne
-    failed = shared_zeros(1, dtype=np.int64)
-    reported = [0]
-
-    def report() -> None:  # progress of every worker, ticked from this process
-        if progress is None:
-            return
-        total = int(np.sum(ne - level))
-        for _ in range(total - reported[0]):
-            progress()
-        reported[0] = total
-
-    def worker(w: int) -> Callable[[], None]:
-        def task() -> None:
-            for i in range(w, len(names), workers):
-                mine = deps[i]
-
-                def wait(k: int, mine=mine) -> None:
-                    while not failed[0]:  # checked also for a species without parents here
-                        if np.all(level[mine] <= k):
-                            return
-                        if w == 0:
-                            report()
-                        time.sleep(POLL_SECONDS)
-                    raise _Aborted
-
-                def done(k: int, i=i) -> None:
-                    level[i] = k
-                    if w == 0:
-                        report()
-
-                try:
-                    _march_into(
-                        out[names[i]], grid, probs[i], scheme, solver, None, wait=wait, done=done
-                    )
-                except BaseException:
-                    failed[0] = 1
-                    raise
-
-        return task
-
-    run_counted(solver, [worker(w) for w in range(workers)], secondary=(_Aborted,))
-    report()
 
 
 def run_counted(
@@ -170,34 +115,4 @@ def run_counted(
 ) -> list[object]:
     """:func:`~escapade.transport.forked.run_forked` for tasks that solve with ``solver``:
     their results, the counters of the forked workers' solves added to ``solver.stats``."""
-
-    def counted(task: Callable[[], object]) -> Callable[[], tuple]:
-        def run() -> tuple:
-            before = dataclasses.replace(solver.stats)
-            return task(), _solver_counts(solver.stats, before)
-
-        return run
-
-    done = run_forked([counted(t) for t in tasks], secondary=secondary)
-    for _, counts in done[1:]:  # the first task ran here: its counts are in solver.stats
-        _add_counts(solver.stats, counts)
-    return [result for result, _ in done]
-
-
-def _solver_counts(now: SolveStats, before: SolveStats) -> dict:
-    """What a worker's solves added to the counters ``before`` (the residual: its maximum),
-    to be sent to the parent."""
-    out = {}
-    for f in dataclasses.fields(SolveStats):
-        a, b = getattr(now, f.name), getattr(before, f.name)
-        out[f.name] = a if f.name == "max_relative_residual" else a - b
-    return out
-
-
-def _add_counts(stats: SolveStats, counts: dict) -> None:
-    """Add a child worker's counters to ``stats``."""
-    for name, value in counts.items():
-        if name == "max_relative_residual":
-            stats.max_relative_residual = max(stats.max_relative_residual, value)
-        else:
-            setattr(stats, name, getattr(stats, name) + value)
+    return pipeline.run_counted(solver.stats, tasks, secondary)

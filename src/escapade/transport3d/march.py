@@ -63,6 +63,13 @@ class MarchResult3D:
     destroyed: np.ndarray
     min_over_max: float
 
+    @classmethod
+    def empty(cls, n_ekin: int, n_unknowns: int, zeros=np.zeros) -> MarchResult3D:
+        """A result of zeros; ``zeros(shape)`` makes the arrays (e.g.
+        :func:`escapade.transport.forked.shared_zeros`)."""
+        budget = zeros((3, n_ekin))
+        return cls(zeros((n_ekin, n_unknowns)), budget[0], budget[1], budget[2], 0.0)
+
 
 def march3d(
     grid: Grid3D,
@@ -71,8 +78,17 @@ def march3d(
     scheme: str = "bdf2",
     solver: AMGSolver | None = None,
     progress: Callable[[], None] | None = None,
+    *,
+    out: MarchResult3D | None = None,
+    wait: Callable[[int], None] | None = None,
+    done: Callable[[int], None] | None = None,
 ) -> MarchResult3D:
-    """Solve the steady state of one species at every energy (log-spaced ``ekin_gev_per_n``)."""
+    """Solve the steady state of one species at every energy (log-spaced ``ekin_gev_per_n``).
+
+    ``out``: a result to fill (arrays of the right shapes, e.g. in shared memory; default a
+    new one). ``wait(k)`` is called before energy k's source is read and ``done(k)`` after
+    energy k is stored (the pipeline of :mod:`escapade.transport.pipeline`).
+    """
     if scheme not in SCHEMES:
         raise ValueError(f"energy scheme {scheme!r} unknown; allowed: {', '.join(SCHEMES)}")
     e = np.asarray(ekin_gev_per_n, dtype=float)
@@ -80,12 +96,16 @@ def march3d(
     h = float(np.log(e[1] / e[0])) if ne > 1 else 1.0
     vol = grid.unknown_volume_kpc3
     solver = solver or AMGSolver()
-    out = MarchResult3D(np.zeros((ne, n)), np.zeros(ne), np.zeros(ne), np.zeros(ne), 0.0)
+    if out is None:
+        out = MarchResult3D.empty(ne, n)
+    out.min_over_max = 0.0
     g1, g2 = np.zeros(n), np.zeros(n)
     previous: list[np.ndarray] = []
     for k in range(ne - 1, -1, -1):
         alpha, b1, b2 = SCHEMES[scheme] if k <= ne - 3 else SCHEMES["upwind"]
         op = problem.operator(k)
+        if wait is not None:
+            wait(k)
         gamma, b, q = problem.destruction(k), problem.loss(k), problem.source(k)
         diag = vol * (gamma + alpha * b / (h * e[k]))
         rhs = vol * (q + (b1 * g1 + b2 * g2) / (h * e[k]))
@@ -101,6 +121,8 @@ def march3d(
         out.destroyed[k] = float(np.sum(vol * gamma * u))
         g2, g1 = g1, b * u
         previous = [*previous, u][-GUESSES:]  # only these seed the next solve
+        if done is not None:
+            done(k)
         if progress is not None:
             progress()
     return out

@@ -14,7 +14,9 @@ column index):
   :data:`ASSEMBLY_DOUBLES_PER_NODE` doubles per node;
 - the per-node fields of the run (gas components, source, field direction, D_perp, D_par):
   :data:`FIELD_DOUBLES_PER_NODE` doubles per node;
-- Python, numpy and scipy themselves (:data:`escapade.resources.BASELINE_BYTES`).
+- Python, numpy and scipy themselves (:data:`escapade.resources.BASELINE_BYTES`);
+- with W worker processes (``[solver] threads``, the march's pipeline), W - 1 more linear
+  systems and assembly temporaries (a forked worker shares the rest with this process).
 
 The unknowns are the nodes strictly inside the cylinder R < R_max, |z| < H (the grid of
 :mod:`escapade.grid3d`). ``check_memory_3d`` refuses a run whose estimate exceeds
@@ -47,27 +49,29 @@ def n_unknowns_3d(cfg: Config) -> int:
     return inside * (g.nz - 2)
 
 
-def estimate_bytes_3d(cfg: Config, n_species: int | None = None) -> float:
-    """Estimated peak memory (bytes) of solving ``cfg`` with the 3D engine."""
+def estimate_bytes_3d(cfg: Config, n_species: int | None = None, workers: int = 1) -> float:
+    """Estimated peak memory (bytes) of solving ``cfg`` with the 3D engine on ``workers``
+    processes."""
     g = cfg.grid
     ns = n_species if n_species is not None else len(cfg.species.propagate)
     nodes = float(g.nxy) * g.nxy * g.nz
     densities = 3.0 * ns * g.n_ekin * nodes * 8.0
     system = MATRIX_COPIES * NNZ_PER_ROW * n_unknowns_3d(cfg) * 12.0
     temporaries = (ASSEMBLY_DOUBLES_PER_NODE + FIELD_DOUBLES_PER_NODE) * nodes * 8.0
-    return BASELINE_BYTES + densities + system + temporaries
+    return BASELINE_BYTES + densities + max(1, workers) * (system + temporaries)
 
 
-def check_memory_3d(cfg: Config, n_species: int | None = None) -> float:
+def check_memory_3d(cfg: Config, n_species: int | None = None, workers: int = 1) -> float:
     """The estimate (bytes); :class:`ResourceLimitError` if it exceeds the configured limit."""
-    need = estimate_bytes_3d(cfg, n_species)
+    need = estimate_bytes_3d(cfg, n_species, workers)
     limit = cfg.solver.memory_limit_gb
     if need > limit * 1e9:
         g = cfg.grid
         ns = n_species if n_species is not None else len(cfg.species.propagate)
         raise ResourceLimitError(
             f"this 3D run needs about {need / 1e9:.1f} GB ({g.nxy}x{g.nxy}x{g.nz} nodes, "
-            f"{g.n_ekin} energies, {ns} species), more than solver.memory_limit_gb = {limit}; "
-            "use a coarser grid (grid.nxy, grid.nz, grid.n_ekin) or raise the limit"
+            f"{g.n_ekin} energies, {ns} species, {max(1, workers)} worker(s)), more than "
+            f"solver.memory_limit_gb = {limit}; use a coarser grid (grid.nxy, grid.nz, "
+            "grid.n_ekin), fewer solver.threads or raise the limit"
         )
     return need
