@@ -168,3 +168,21 @@ def test_a_process_keeps_only_the_latest_fit_problems():
     finally:
         post._PROBLEMS.clear()
         post._PROBLEMS.update(saved)
+
+
+@pytest.mark.parametrize("move", ["stretch", "de"])
+def test_a_log_uniform_prior_is_sampled_over_its_decades(synthetic_bc, move):
+    """Data that do not constrain phi (errors x 1e4): the posterior is the log-uniform prior
+    on 0.01-2 GV, so ln(phi) is uniform. The walkers move in ln(phi) with the Jacobian phi
+    (without it ln(phi) would pile up at the low end: density ~ 1/phi there); starting in a
+    ball of 2 % around 0.7 GV they must cover the decades."""
+    y, e = synthetic_bc.y, synthetic_bc.stat_lo * 1e4
+    flat = Measurement("B/C", "flat", X_GV, "rigidity", y, e, e, 0 * y, 0 * y, "1", "t")
+    res = infer(BC_CFG, data=[flat], free=[PHI], priors={PHI: "loguniform:0.01:2"},
+                rmin_gv=3.0, walkers=16, steps=300, burn=50, seed=2, draws=0,
+                init="config", ball=0.2, move=move)  # fmt: skip
+    lo, hi = math.log(0.01), math.log(2.0)
+    u = (np.log(res.chain.chain[50:, :, 0]).ravel() - lo) / (hi - lo)  # uniform on 0-1
+    assert u.min() >= 0.0 and u.max() <= 1.0
+    assert np.quantile(u, [0.16, 0.5, 0.84]) == pytest.approx([0.16, 0.5, 0.84], abs=0.08)
+    assert res.chain.initial[:, 0].std() < 0.05 and u.min() < 0.05 and u.max() > 0.95

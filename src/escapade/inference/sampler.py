@@ -230,23 +230,64 @@ def _moves(move: str):
     return emcee.moves.StretchMove()
 
 
+class _Sampled:
+    """The log posterior in the sampler's coordinates: ln x for every parameter with a
+    log-uniform prior (its density there is p(x) x, so the target in x is unchanged and the
+    prior is flat), x itself for the others. Affine-invariant moves (stretch, differential
+    evolution) mix over decades only on such a scale (Foreman-Mackey et al. 2013, PASP 125,
+    306, sec. 5: sample the logarithm of scale parameters)."""
+
+    def __init__(self, post: LogPosterior):
+        self.post = post
+        self.log = np.array([p.kind == "loguniform" for p in post.priors], dtype=bool)
+
+    def to_sampled(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.log, np.log(np.where(self.log, x, 1.0)), x)
+
+    def to_natural(self, y: np.ndarray) -> np.ndarray:
+        y = np.asarray(y, dtype=float)
+        return np.where(self.log, np.exp(np.where(self.log, y, 0.0)), y)
+
+    def log_jacobian(self, y: np.ndarray) -> np.ndarray:
+        """ln |dx/dy| of each point (rows of ``y``)."""
+        return np.sum(np.where(self.log, y, 0.0), axis=-1)
+
+    def __call__(self, y) -> tuple[float, float]:
+        lp, c = self.post(self.to_natural(y))
+        return (lp + float(self.log_jacobian(y)) if math.isfinite(lp) else lp), c
+
+
 def _run(post, pool, chain: Chain, steps, seed, emit, write, move="stretch") -> int:
-    """Advance the chain to ``steps`` steps, writing it after every step; returns the
-    number of posterior evaluations made."""
+    """Advance the chain to ``steps`` steps (if it is shorter), writing it after every
+    step; returns the number of posterior evaluations made.
+
+    One step at a time from the positions stored (natural units, converted to the sampler's
+    coordinates of :class:`_Sampled`) and the random state stored, so that a resumed chain
+    is, to the bit, the chain of an uninterrupted run; a walker whose proposal was rejected
+    keeps its stored position and log posterior exactly."""
     import emcee
     from emcee.state import State
 
     n_w, n_d = chain.initial.shape
+    target = _Sampled(post)
     sampler = emcee.EnsembleSampler(
-        n_w, n_d, post, pool=pool, blobs_dtype=float, moves=_moves(move)
+        n_w, n_d, target, pool=pool, blobs_dtype=float, moves=_moves(move)
     )
-    rs = chain.random_state or np.random.RandomState(seed).get_state()
-    coords, lp, c2 = chain.last()
-    state = State(coords, log_prob=lp, blobs=c2, random_state=rs)
-    t0, n_eval = time.perf_counter(), 0
-    for st in sampler.sample(state, iterations=steps - chain.n_steps, store=False):
+    t0, n_eval, first = time.perf_counter(), 0, True
+    while chain.n_steps < steps:
+        x, lp, c2 = chain.last()
+        y = target.to_sampled(x)
+        rs = chain.random_state or np.random.RandomState(seed).get_state()
+        state = State(y, log_prob=lp + target.log_jacobian(y), blobs=c2, random_state=rs)
+        (st,) = sampler.sample(state, iterations=1, store=False, skip_initial_state_check=not first)
+        first = False
         post.raise_if_stopped()  # an interrupted step is not kept
-        chain.append(st.coords, st.log_prob, st.blobs, sampler.random_state)
+        same = np.all(st.coords == y, axis=1)
+        x_new = np.where(same[:, None], x, target.to_natural(st.coords))
+        lp_new = np.where(same, lp, st.log_prob - target.log_jacobian(st.coords))
+        chain.append(x_new, lp_new, np.where(same, c2, st.blobs), sampler.random_state)
         n_eval += n_w
         write(chain)
         tau = _tau_now(chain)
@@ -308,8 +349,6 @@ def infer(
     a callable taking one line per step, or True (the lines on stderr); the lines are also
     logged at INFO on ``escapade.inference``.
     """
-    from ..config import dump_config
-
     t0 = time.perf_counter()
     _check_settings(walkers, steps, seed, init, ball, burn, draws, syst, rmin_gv, rmax_gv, move)
     out = None if output is None else Path(output)
@@ -326,11 +365,7 @@ def infer(
     )
     cfg, meas, pb, prior_list = _prepare(cfg, data, settings, bounds, priors, walkers, model)
     post = LogPosterior(cfg, meas, settings, [p.name for p in pb.params], prior_list, pb)
-    chain_settings = dict(
-        config=dump_config(cfg), data=[m.name for m in meas], **settings,
-        priors=[p.text for p in prior_list], walkers=walkers, seed=seed, init=init, ball=ball,
-        **({} if move == "stretch" else {"move": move}),  # a stretch chain keeps its old token
-    )  # fmt: skip
+    chain_settings = _chain_settings(cfg, meas, settings, post, walkers, seed, init, ball, move)
     text, token = settings_token(chain_settings)
     path = None if out is None else out / CHAIN_FILE
     chain = None if path is None else read_chain(path, token)
@@ -350,21 +385,31 @@ def infer(
         else:
             emit(f"resuming {path}: {chain.n_steps} of {steps} steps done")
         t_run = time.perf_counter()
-        n_run = (
-            _run(post, pool, chain, steps, seed, emit, write, move) if chain.n_steps < steps else 0
-        )
+        n_run = _run(post, pool, chain, steps, seed, emit, write, move)
         per_eval = (time.perf_counter() - t_run) / n_run if n_run else math.nan
         n_eval += n_run
         chain = _first_steps(chain, steps)
         burn = steps // 4 if burn is None else burn
         draw_x, map_x = _draw_points(chain, burn, draws, seed)
         models = _evaluate(pool, post.predictions, [map_x, *draw_x])
-    shown = {**chain_settings, "move": move}
-    res = _result(post, pb, prior_list, chain, burn, models, shown, n_eval, per_eval)
+    res = _result(post, pb, prior_list, chain, burn, models, chain_settings, n_eval, per_eval, move)
     res.wall_s = time.perf_counter() - t0
     if out is not None:
         res.write(out)
     return res
+
+
+def _chain_settings(cfg, meas, settings, post, walkers, seed, init, ball, move) -> dict:
+    """What a chain file belongs to (its token): a chain is continued only with the same."""
+    from ..config import dump_config
+
+    log_keys = [n for n, p in zip(post.names, post.priors, strict=True) if p.kind == "loguniform"]
+    return dict(
+        config=dump_config(cfg), data=[m.name for m in meas], **settings,
+        priors=[p.text for p in post.priors], walkers=walkers, seed=seed, init=init, ball=ball,
+        **({} if move == "stretch" else {"move": move}),
+        **({"sampled_in_log": log_keys} if log_keys else {}),
+    )  # fmt: skip
 
 
 def _prepare(cfg, data, settings, bounds, priors, walkers, model):
@@ -411,13 +456,13 @@ def _draw_points(chain: Chain, burn: int, draws: int, seed: int):
     return [flat[k] for k in idx], chain.chain[i, w]
 
 
-def _result(post, pb, priors, chain, burn, models, settings, n_eval, per_eval) -> InferResult:
+def _result(post, pb, priors, chain, burn, models, settings, n_eval, per_eval, move):
     i, w = np.unravel_index(np.argmax(chain.log_prob), chain.log_prob.shape)
     map_x = chain.chain[i, w]
     n_phys = sum(1 for p in pb.params if p.kind != "norm")
     ndof = pb.like.n_points - n_phys
     draws = [np.array([m[t] for m in models[1:]]) for t in range(len(pb.like.terms))]
-    public = {k: v for k, v in settings.items() if k != "config"}
+    public = {k: v for k, v in settings.items() if k != "config"} | {"move": move}
     return InferResult(
         chain=chain,
         priors=list(priors),
