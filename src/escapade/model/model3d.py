@@ -102,7 +102,7 @@ def gas_on_nodes(gas, x, y, z, dz_kpc: float) -> GasOnGrid:
 
 def rtol_3d(cfg: Config) -> float:
     """The 3D solves' relative residual: ``[solver] rtol`` if it differs from its default
-    (1e-8, the 2D engine's since issue 19), else :data:`escapade.transport3d.solver.RTOL_3D` (1e-8;
+    (1e-8, the 2D engine's), else :data:`escapade.transport3d.solver.RTOL_3D` (1e-6;
     docs/transport3d.md measures its effect on the observables). By value, not by whether
     the key was written, so configs rebuilt by ``with_updates`` (which marks every key as
     set) keep it."""
