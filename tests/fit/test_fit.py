@@ -339,3 +339,33 @@ def test_a_fit_spec_drives_the_fit_and_the_package_is_callable(synthetic_bc, tmp
     res = fitpkg(BC_CFG, **spec.kwargs())
     assert res.values["diffusion.d0_cm2_s"] == pytest.approx(TRUE_D0, rel=1e-3)
     assert res.fixed["modulation.phi_gv"] == 0.7
+
+
+def test_a_fit_that_reads_no_antiprotons_solves_without_them(synthetic_bc):
+    """B/C reads no antiprotons, and they feed nothing back into the nuclei: the fit's solves
+    skip them (the config has species.antiprotons = true) at the same chi2, while the best-fit
+    solution and config keep them; a data set of pbar/p keeps them in every solve."""
+    from escapade.inference.posterior import build_problem
+
+    settings = dict(free=["diffusion.d0_cm2_s"], fix={}, start={}, rmin_gv=3.0, rmax_gv=None,
+                    syst="quadrature", phi_gv=TRUE_PHI)  # fmt: skip
+    cfg = escapade.with_updates(BC_CFG, {"species.antiprotons": True})
+    pb = build_problem(cfg, [synthetic_bc], settings)
+    assert pb.skip_antiprotons
+    lean, _ = pb.solution(pb.u0)
+    full, _ = pb.solution(pb.u0, complete=True)
+    assert "pbar" not in lean.species.values and "pbar" in full.species.values
+    nuclei = [str(s) for s in lean.species.values]
+    # the same nuclei to the solves' tolerance (1e-8; the second solve starts from the
+    # first one's factorisations)
+    assert np.allclose(lean.flux_local.values, full.flux_local.sel(species=nuclei).values,
+                       rtol=1e-7, atol=0.0)  # fmt: skip
+    assert pb.chi2_of(lean, pb.u0) == pytest.approx(pb.chi2_of(full, pb.u0), rel=1e-7)
+    res = fit(cfg, data=[synthetic_bc], free=["diffusion.d0_cm2_s"], rmin_gv=3.0)
+    assert "pbar" in res.solution.species.values and res.config.species.antiprotons
+    x = np.geomspace(5.0, 100.0, 6)
+    pbar = Measurement("pbar/p", "t", x, "rigidity", 1e-4 * np.ones_like(x), 1e-5 * x / x,
+                       1e-5 * x / x, 0 * x, 0 * x, "1", "t")  # fmt: skip
+    phe = escapade.with_updates(PHE_CFG, {"species.antiprotons": True})
+    assert not build_problem(phe, [pbar], settings).skip_antiprotons
+    assert not build_problem(BC_CFG, [synthetic_bc], settings).skip_antiprotons  # none asked

@@ -242,7 +242,7 @@ def fit(
 def _result(pb: FitProblem, m, u, valid, message, method, mm, t0, settings) -> FitResult:
     from scipy.stats import chi2 as chi2_dist
 
-    ds, _ = pb.solution(u, reason="best fit")
+    ds, _ = pb.solution(u, reason="best fit", complete=True)
     preds = pb.predictions(ds, u)
     total, per, norms = pb.like.evaluate(preds, pb.norms(u))
     prior_chi2 = pb.prior_chi2(u)

@@ -77,6 +77,9 @@ class FitProblem:
         self._set_priors(priors or {}, names)
         self._index_terms(terms, cheap_fix, phi_gv)
         self.species_needed: list[str] | None = None
+        self.skip_antiprotons = bool(self.cfg.species.antiprotons) and not any(
+            _reads_antiprotons(t.data.observable) for t in terms
+        )
         self.scale_index = next((j for j, p in enumerate(self.params) if p.kind == "scale"), None)
         self.scale_ref = float(self.cfg.source.norm_flux_m2_s_sr_gev)
         self.u0 = np.array([p.to_internal(p.start) for p in self.params])
@@ -284,26 +287,30 @@ class FitProblem:
     def natural(self, u) -> dict[str, float]:
         return {p.name: p.to_natural(u[j]) for j, p in enumerate(self.params)}
 
-    def config_at(self, u, for_solve: bool = False):
+    def config_at(self, u, for_solve: bool = False, complete: bool = True):
         """The configuration at internal values ``u`` (the flux scale at its reference when
-        ``for_solve``)."""
+        ``for_solve``; without antiprotons unless ``complete`` when no data set reads them:
+        they feed nothing back into the nuclei, :attr:`skip_antiprotons`)."""
         from ..config import ConfigError, validate_config
 
         data = copy.deepcopy(self.editor.base)
         for j, p in enumerate(self.params):
             if p.kind == "config" or (p.kind == "scale" and not for_solve):
                 self.editor.set(data, p.name, p.to_natural(u[j]))
+        if self.skip_antiprotons and not complete:
+            data.setdefault("species", {})["antiprotons"] = False
         try:
             return validate_config(data)
         except ConfigError as exc:
             raise FitError(f"the fit reached an invalid configuration: {exc}") from None
 
     # -- solutions ------------------------------------------------------------------------
-    def solution(self, u, reason: str = ""):
-        """The solution at ``u`` (flux scale at its reference value), cached."""
+    def solution(self, u, reason: str = "", complete: bool = False):
+        """The solution at ``u`` (flux scale at its reference value), cached; without
+        antiprotons when no data set reads them, unless ``complete``."""
         from ..config import dump_config
 
-        cfg = self.config_at(u, for_solve=True)
+        cfg = self.config_at(u, for_solve=True, complete=complete)
         key = dump_config(cfg)
         if key in self.cache:
             return self.cache[key], True
@@ -417,3 +424,9 @@ class FitProblem:
         if needed is not None:
             names = [str(n) for n in ds.species.values]
             self.species_needed = [n for n in names if n in set(needed)]
+
+
+def _reads_antiprotons(observable: str) -> bool:
+    """Whether a data set's observable (``pbar/p``, ``pbar``, ``e+ + pbar``...) needs the
+    antiprotons of a solution."""
+    return any("pbar" in part.replace(" ", "").split("+") for part in observable_parts(observable))

@@ -101,6 +101,12 @@ def injection_spectrum(cfg: Config, nuc: Nuclide) -> InjectionSpectrum:
     )
 
 
+def _antiprotons(cfg: Config, network: Network) -> Nuclide | None:
+    """The antiproton of ``species.antiprotons`` (solved after the nuclei, from 1H and
+    4He), or None when off or without protons."""
+    return nuclide("pbar") if cfg.species.antiprotons and "1H" in network.species else None
+
+
 @dataclass
 class Model(LeptonChain, AntiprotonChain):
     """Grid + Galaxy + diffusion + losses for one configuration."""
@@ -149,7 +155,6 @@ class Model(LeptonChain, AntiprotonChain):
             enabled=cfg.losses.enabled and cfg.gas.enabled,
             electron_temperature_k=cfg.losses.electron_temperature_k,
         )
-        sp = cfg.species
         network = build_network(cfg)
         species = [network.nuclides[n] for n in network.species]
         abundances = resolve_abundances(cfg, network.species)
@@ -162,7 +167,7 @@ class Model(LeptonChain, AntiprotonChain):
         )
         diffusion = build_diffusion(cfg, profile)
         shape = sources.on_grid(grid)
-        pbar = nuclide("pbar") if sp.antiprotons and "1H" in network.species else None
+        pbar = _antiprotons(cfg, network)
         lepton_losses = build_lepton_losses(cfg) if cfg.leptons.enabled else None
         model = cls(
             cfg,
@@ -223,6 +228,7 @@ class Model(LeptonChain, AntiprotonChain):
         new.cfg = cfg
         new.diffusion = build_diffusion(cfg, profile)
         new.abundances = resolve_abundances(cfg, self.network.species)
+        new.pbar = _antiprotons(cfg, self.network)  # a fit turns them off when unread
         new.stats = SolveStats()
         if self.solver is not None:
             self.solver.rtol = cfg.solver.rtol
