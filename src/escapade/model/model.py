@@ -37,8 +37,9 @@ from ..transport.convection import Convection
 from ..transport.diffusion import build_diffusion
 from ..transport.forked import can_fork
 from ..transport.losses import NuclearLosses
-from ..transport.network_march import march_network, run_counted
+from ..transport.network_march import march_network
 from ..transport.operator import FaceGeometry
+from ..transport.pipeline import run_counted
 from ..transport.reacceleration import Reacceleration
 from ..transport.solver import (
     MarchResult,
@@ -409,7 +410,7 @@ class Model(LeptonChain, AntiprotonChain):
         def pbar() -> MarchResult:
             return self.solve_antiprotons(solved, scheme, solver)
 
-        redone, res = run_counted(solver, [second, pbar])
+        redone, res = run_counted(solver.stats, [second, pbar])
         if progress is not None:
             for _ in range(self.grid.n_ekin):
                 progress()

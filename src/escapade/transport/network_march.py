@@ -6,7 +6,7 @@ N - 1 forked children (:mod:`escapade.transport.pipeline`; Linux), which write t
 into shared memory and poll the levels the others have reached. Threads cannot do this:
 SuperLU holds the GIL during its triangular solves, most of a solve's time. Each worker keeps
 its own preconditioners (:class:`ReusingSolver`, shared between the species it marches), so
-the result depends on N only at the level of the linear solves' tolerance (rtol 1e-10), and
+the result depends on N only at the level of the linear solves' tolerance (rtol 1e-8), and
 is the same for the same N.
 """
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from ..grid import Grid
-from . import pipeline
 from .forked import can_fork, shared_zeros
 from .pipeline import run_pipeline
 from .solver import (
@@ -106,13 +105,3 @@ def march_network(
 
     run_pipeline(grid.n_ekin, deps, one, workers, stats=solver.stats, progress=progress)
     return out
-
-
-def run_counted(
-    solver: ReusingSolver,
-    tasks: list[Callable[[], object]],
-    secondary: tuple[type[BaseException], ...] = (),
-) -> list[object]:
-    """:func:`~escapade.transport.forked.run_forked` for tasks that solve with ``solver``:
-    their results, the counters of the forked workers' solves added to ``solver.stats``."""
-    return pipeline.run_counted(solver.stats, tasks, secondary)
