@@ -341,6 +341,32 @@ def test_a_fit_spec_drives_the_fit_and_the_package_is_callable(synthetic_bc, tmp
     assert res.fixed["modulation.phi_gv"] == 0.7
 
 
+def test_a_fit_marches_only_the_species_its_data_read(synthetic_bc):
+    """Once the first solve has shown which species B/C reads, the fit's solves march only
+    those, what feeds them (10Be, 14C...) and the normalisation's 1H: no 2H, He, Li or light
+    Be. The densities kept, and so the chi2, are those of a complete solve; the best fit is
+    complete."""
+    from escapade.inference.posterior import build_problem
+
+    settings = dict(free=["diffusion.d0_cm2_s"], fix={}, start={}, rmin_gv=3.0, rmax_gv=None,
+                    syst="quadrature", phi_gv=TRUE_PHI)  # fmt: skip
+    pb = build_problem(BC_CFG, [synthetic_bc], settings)
+    full, _ = pb.solution(pb.u0)
+    pb.restrict_to_grid(full)
+    assert set(pb.species_needed) == {"10B", "11B", "12C", "13C", "14C"}
+    lean, cached = pb.solution(pb.u0)
+    assert not cached  # a different solve: the cache tells them apart
+    kept = {str(s) for s in lean.species.values}
+    assert kept == {"10Be", "10B", "11B", "12C", "13C", "14C", "1H"}
+    assert "anisotropy_all_nuclei" not in lean and "anisotropy_all_nuclei" in full
+    kept = sorted(kept)
+    assert np.allclose(lean.flux_local.sel(species=kept).values,
+                       full.flux_local.sel(species=kept).values, rtol=1e-7, atol=0.0)  # fmt: skip
+    assert pb.chi2_of(lean, pb.u0) == pytest.approx(pb.chi2_of(full, pb.u0), rel=1e-7)
+    res = fit(BC_CFG, data=[synthetic_bc], free=["diffusion.d0_cm2_s"], rmin_gv=3.0)
+    assert set(res.solution.species.values) == {str(s) for s in full.species.values}
+
+
 def test_a_fit_that_reads_no_antiprotons_solves_without_them(synthetic_bc):
     """B/C reads no antiprotons, and they feed nothing back into the nuclei: the fit's solves
     skip them (the config has species.antiprotons = true) at the same chi2, while the best-fit

@@ -55,6 +55,29 @@ def test_isotropic_axisymmetric_limit_is_the_2d_engine():
 
 
 @pytest.mark.slow
+def test_antiprotons_in_the_isotropic_axisymmetric_limit_are_the_2d_engines():
+    """Secondary antiprotons from 1H and 4He, tertiaries on, D_par = D_perp, no arms, on
+    two workers: the 3D pbar flux is the 2D one at matched resolution. The 3D march solves
+    the tertiaries exactly in one pass, the 2D engine in three fixed-point passes, so this
+    also checks that the two treatments agree. Measured: 3D pbar/p 0.37-0.40 % above the
+    2D one (10 GeV to 10 TeV; protons within 2.3e-4), and 2.9 % and 1.6 % lower without
+    tertiaries at 10 and 27 GeV (non-annihilating collisions re-inject antiprotons at lower
+    energy instead of removing them: the check sees a sign error or a lost term)."""
+    sp = {"propagate": ["4He", "1H"], "abundances": {"1H": 1.0, "4He": 0.1}, "antiprotons": True}
+    grid = {"n_ekin": 8}
+    two = build_model(config("2d", species=sp, grid=grid)).solve()
+    three_cfg = config(species=sp, grid={**grid, "nxy": 81}, solver={"threads": 2})
+    three = build_model(three_cfg).solve()
+    assert list(three.species.values) == ["4He", "1H", "pbar"]
+    ratio = lambda ds: (ds.flux_local.sel(species="pbar") / ds.flux_local.sel(species="1H")).values  # noqa: E731
+    r2, r3 = ratio(two), ratio(three)
+    assert np.all(r3 > 0) and np.all(np.abs(r3 / r2 - 1) < 0.01), r3 / r2
+    no_tert = config(species=sp, grid={**grid, "nxy": 81}, nuclear={"antiproton_tertiaries": False})
+    r3n = ratio(build_model(no_tert).solve())
+    assert np.all(r3n[:2] / r3[:2] < 0.99) and abs(r3n[-1] / r3[-1] - 1) < 1e-3, r3n / r3
+
+
+@pytest.mark.slow
 def test_parallel_diffusion_along_an_azimuthal_field_changes_nothing(isotropic_3d):
     """With a purely azimuthal field (pitch 0) and axisymmetric sources the density has no
     gradient along b, so D_par must not matter: what changes is the scheme's numerical
@@ -126,7 +149,7 @@ def _run(tmp_path, toml: str, capsys):
     "extra, key",
     [
         ("[reacceleration]\nv_alfven_km_s = 20.0\n", "reacceleration.v_alfven_km_s"),
-        ("[species]\nantiprotons = true\n", "species.antiprotons"),
+        ("[convection]\nv0_km_s = 10.0\n", "convection.v0_km_s"),
         ("[solver]\nmemory_limit_gb = 0.01\n", "solver.memory_limit_gb"),
         ("[grid]\nnxy = 40\n", "nxy"),
     ],

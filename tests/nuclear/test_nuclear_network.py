@@ -113,3 +113,18 @@ def test_build_errors():
         Network.build(z_max=8, inelastic="webber03")
     with pytest.raises(NetworkError, match="z_max=30"):
         Network.build(z_max=30)
+
+
+def test_ancestors_are_the_species_that_feed_a_daughter(full):
+    """B/C reads 10B and 11B: they are fed by heavier isotopes (spallation) and by 10Be
+    (decay), never by H, He, Li or the light Be isotopes (nor by the Ni isotopes, whose
+    channels to B the network's threshold drops); the set is closed under parents."""
+    up = full.ancestors(["10B", "11B"])
+    assert "10Be" in up and "56Fe" in up and "12C" in up
+    assert not up & {"1H", "2H", "3He", "4He", "6Li", "7Li", "7Be", "9Be"}
+    assert all(set(full.parents(d)) <= up for d in up)
+    # a species no one feeds is its own closure; names outside the network are ignored
+    assert full.ancestors(["64Ni"]) == {"64Ni"}
+    assert full.ancestors(["pbar"]) == set()
+    # 2H is fed backwards by 1H (p p -> d pi+)
+    assert "1H" in full.ancestors(["2H"])

@@ -59,7 +59,7 @@ def _jacobian(pb: FitProblem, u, ds_ref) -> np.ndarray:
         uh = np.array(u, dtype=float)
         uh[j] += h
         ds, _ = pb.solution(uh, reason=f"derivative in {p.name}")
-        lf, pos = _log_flux(ds)
+        lf, pos = _log_flux(pb.needed(ds))
         jac[k] = np.where(pos0 & pos, (lf - lf0) / h, 0.0)
     return jac
 
@@ -102,6 +102,7 @@ def run_linearised(
     u = pb.u0.copy()
     ds_ref, _ = pb.solution(u, reason="start")
     pb.restrict_to_grid(ds_ref)
+    ds_ref = pb.needed(ds_ref)  # the later solves march only what the data read
     s = pb.solve_idx
     jac = _jacobian(pb, u, ds_ref) if s else np.zeros((0,))
     chi2_ref = pb.chi2_of(ds_ref, u)
@@ -127,7 +128,7 @@ def run_linearised(
             converged = True
             break
         predicted = m.fval
-        ds_new, _ = pb.solution(u_new, reason=f"iteration {it + 1}")
+        ds_new = pb.needed(pb.solution(u_new, reason=f"iteration {it + 1}")[0])
         chi2_new = pb.chi2_of(ds_new, u_new)
         pb.report(
             f"iteration {it + 1}: chi2 = {chi2_new:.3f} (linearised {predicted:.3f}), step = "

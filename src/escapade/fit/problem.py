@@ -306,17 +306,20 @@ class FitProblem:
 
     # -- solutions ------------------------------------------------------------------------
     def solution(self, u, reason: str = "", complete: bool = False):
-        """The solution at ``u`` (flux scale at its reference value), cached; without
-        antiprotons when no data set reads them, unless ``complete``."""
+        """The solution at ``u`` (flux scale at its reference value), cached. Unless
+        ``complete``: without antiprotons when no data set reads them, and, once
+        :meth:`restrict_to_grid` has found the species the data read, only those and what
+        feeds them (``Model.solve(only=...)``: the same densities, fewer marches)."""
         from ..config import dump_config
 
         cfg = self.config_at(u, for_solve=True, complete=complete)
-        key = dump_config(cfg)
+        only = None if complete else self.species_needed
+        key = dump_config(cfg) + ("" if only is None else f"\n# only {' '.join(only)}")
         if key in self.cache:
             return self.cache[key], True
         t = time.perf_counter()
         self.model = self.model.updated(cfg)
-        ds = self.model.solve()
+        ds = self.model.solve(only=only)
         self.n_solves += 1
         self.cache[key] = ds
         what = ", ".join(
@@ -391,6 +394,11 @@ class FitProblem:
         if not cached:
             self.report(f"chi2 = {c:.3f}")
         return c
+
+    def needed(self, ds):
+        """``ds`` with only the species the data read (all when :meth:`restrict_to_grid` found
+        no restriction): what every solution after the first holds at least."""
+        return ds if self.species_needed is None else ds.sel(species=self.species_needed)
 
     def restrict_to_grid(self, ds) -> None:
         """Drop data points the model grid does not cover (NaN predictions); check species."""

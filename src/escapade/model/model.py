@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 from .antiprotons import AntiprotonChain
 from .leptons import LeptonChain, build_lepton_losses
 from .output import solution_dataset
-from .particles import local_flux_from_density
+from .particles import LEPTON_PARTICLES, local_flux_from_density
 
 log = logging.getLogger("escapade.model")
 
@@ -102,9 +102,9 @@ def injection_spectrum(cfg: Config, nuc: Nuclide) -> InjectionSpectrum:
     )
 
 
-def _antiprotons(cfg: Config, network: Network) -> Nuclide | None:
+def antiproton_species(cfg: Config, network: Network) -> Nuclide | None:
     """The antiproton of ``species.antiprotons`` (solved after the nuclei, from 1H and
-    4He), or None when off or without protons."""
+    4He), or None when off or without protons (both engines)."""
     return nuclide("pbar") if cfg.species.antiprotons and "1H" in network.species else None
 
 
@@ -168,7 +168,7 @@ class Model(LeptonChain, AntiprotonChain):
         )
         diffusion = build_diffusion(cfg, profile)
         shape = sources.on_grid(grid)
-        pbar = _antiprotons(cfg, network)
+        pbar = antiproton_species(cfg, network)
         lepton_losses = build_lepton_losses(cfg) if cfg.leptons.enabled else None
         model = cls(
             cfg,
@@ -229,7 +229,7 @@ class Model(LeptonChain, AntiprotonChain):
         new.cfg = cfg
         new.diffusion = build_diffusion(cfg, profile)
         new.abundances = resolve_abundances(cfg, self.network.species)
-        new.pbar = _antiprotons(cfg, self.network)  # a fit turns them off when unread
+        new.pbar = antiproton_species(cfg, self.network)  # a fit turns them off when unread
         new.stats = SolveStats()
         if self.solver is not None:
             self.solver.rtol = cfg.solver.rtol
@@ -341,8 +341,36 @@ class Model(LeptonChain, AntiprotonChain):
         )
 
     # -- solving --------------------------------------------------------------------------
-    def solve_species(self, progress: Callable[[], None] | None = None) -> dict[str, MarchResult]:
-        """March every species (heaviest first) with unnormalised sources."""
+    def march_selection(
+        self, only: Collection[str] | None = None
+    ) -> tuple[list[Nuclide], bool, bool]:
+        """What a solve marches: the nuclei, and whether the antiprotons and the leptons are
+        solved. Without ``only``: everything the config turns on. With ``only`` (species
+        names): the nuclei named and every nucleus that feeds them by spallation or decay
+        (:meth:`~escapade.nuclear.network.Network.ancestors`), plus the flux normalisation's
+        reference and what feeds it; the antiprotons and leptons only when named (with their
+        nuclear parents). The species left out feed none of those kept, so the densities
+        kept are the same as in a complete solve: a fit reading B/C marches no H, He, Li or
+        light Be (issue 19)."""
+        pbar = self.pbar is not None and (only is None or "pbar" in only)
+        leptons = self.lepton_losses is not None and (
+            only is None or bool(set(only) & set(LEPTON_PARTICLES))
+        )
+        if only is None:
+            return list(self.species), pbar, leptons
+        want = set(only) | {self.normalisation_reference}
+        if pbar:
+            want |= self._pbar_parents
+        if leptons:
+            want |= {proj for proj, _, _ in self._lepton_matrices}
+        keep = self.network.ancestors(want)
+        return [n for n in self.species if n.name in keep], pbar, leptons
+
+    def solve_species(
+        self, progress: Callable[[], None] | None = None, only: Collection[str] | None = None
+    ) -> dict[str, MarchResult]:
+        """March the species of :meth:`march_selection` (heaviest first) with unnormalised
+        sources."""
         if self.solver is None:
             self.solver = ReusingSolver(
                 rtol=self.cfg.solver.rtol,
@@ -353,7 +381,8 @@ class Model(LeptonChain, AntiprotonChain):
         solver = self.solver
         out: dict[str, MarchResult] = {}
         scheme = self.cfg.solver.energy_scheme
-        nuclei = {nuc.name: nuc for nuc in self.species}
+        marched, with_pbar, with_leptons = self.march_selection(only)
+        nuclei = {nuc.name: nuc for nuc in marched}
 
         def make(name: str, before: dict[str, MarchResult]) -> SpeciesProblem:
             return self.problem(nuclei[name], before)
@@ -376,7 +405,7 @@ class Model(LeptonChain, AntiprotonChain):
                     again.append(name)
                     dirty.add(name)
             pbar_beside = (
-                self.pbar is not None
+                with_pbar
                 and bool(again)
                 and run["threads"] > 1
                 and can_fork()
@@ -390,10 +419,10 @@ class Model(LeptonChain, AntiprotonChain):
                     out.update(
                         march_network(self.grid, again, make, scheme, solver, **run, solved=out)
                     )
-                if self.pbar is not None:
+                if with_pbar:
                     log.debug("solving pbar")
                     out["pbar"] = self.solve_antiprotons(out, scheme, solver, progress)
-            if self.lepton_losses is not None:
+            if with_leptons:
                 log.debug("solving e-, e+")
                 out.update(self.solve_leptons(out, scheme, solver, progress))
         return out
@@ -423,14 +452,20 @@ class Model(LeptonChain, AntiprotonChain):
         n = self.cfg.solver.threads
         return n if n is not None else default_threads()
 
-    def solve(self, full: bool = False, progress: Callable[[], None] | None = None):
-        """Solve the model and return the output :class:`xarray.Dataset`."""
+    def solve(
+        self,
+        full: bool = False,
+        progress: Callable[[], None] | None = None,
+        only: Collection[str] | None = None,
+    ):
+        """Solve the model and return the output :class:`xarray.Dataset`; with ``only``
+        (species names) just what those need (:meth:`march_selection`; the output then holds
+        those species and their feeders, without the all-nucleon dipole)."""
         t0 = time.perf_counter()
-        extra = (" + pbar" if self.pbar is not None else "") + (
-            " + e-, e+" if self.lepton_losses is not None else ""
-        )
-        log.info("solve started: %d nuclear species%s", len(self.species), extra)
-        ds = solution_dataset(self, self.solve_species(progress), t0, full)
+        marched, with_pbar, with_leptons = self.march_selection(only)
+        extra = (" + pbar" if with_pbar else "") + (" + e-, e+" if with_leptons else "")
+        log.info("solve started: %d nuclear species%s", len(marched), extra)
+        ds = solution_dataset(self, self.solve_species(progress, only), t0, full)
         log.info(
             "solve finished: %d species in %.1f s", ds.sizes["species"], ds.attrs["run_seconds"]
         )
@@ -440,14 +475,20 @@ class Model(LeptonChain, AntiprotonChain):
         e = (grid or self.grid).ekin_gev_per_n
         return nuc.beta(e) / (e * (e + 2.0 * nuc.mass_per_nucleon_gev))
 
+    @property
+    def normalisation_reference(self) -> str:
+        """The species whose flux at the Sun the source normalisation fixes: 1H, else the
+        first propagated one."""
+        names = [n.name for n in self.species]
+        return "1H" if "1H" in names else self.cfg.species.propagate[0]
+
     def normalisation(self, results: dict[str, MarchResult]) -> float:
         """Factor that brings the 1H interstellar flux at the Sun to the configured value.
 
         Without 1H in the run, the first propagated species is normalised instead.
         """
         s = self.cfg.source
-        names = [n.name for n in self.species]
-        ref = "1H" if "1H" in names else self.cfg.species.propagate[0]
+        ref = self.normalisation_reference
         nuc = nuclide(ref)
         n_sun = value_at_sun(self.grid, results[ref].density, self.cfg.galaxy.sun_r_kpc)
         flux = local_flux_from_density(nuc, self.grid.ekin_gev_per_n, n_sun)

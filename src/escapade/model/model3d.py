@@ -9,8 +9,9 @@ and D_perp, D_par (:mod:`escapade.transport3d.coefficients`); ``solve()`` marche
 species heaviest first (:func:`escapade.transport3d.march.march3d`) and returns the output
 Dataset of :mod:`escapade.model.output3d`.
 
-What the 3D engine does not have yet (a one-line error names the key): reacceleration,
-convection, antiprotons and leptons.
+Secondary antiprotons (``species.antiprotons``) are marched after 1H and 4He, with their
+tertiaries solved in the same march (:meth:`Model3D.pbar_problem`). What the 3D engine does
+not have yet (a one-line error names the key): reacceleration, convection and leptons.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from ..transport3d.coefficients import diffusion_fields, source_turbulence_q
 from ..transport3d.march import MarchResult3D, OperatorCache, SpeciesProblem3D, march3d
 from ..transport3d.memory import check_memory_3d
 from ..transport3d.solver import RTOL_3D, AMGSolver
-from .model import build_network, injection_spectrum, resolve_abundances
+from .model import antiproton_species, build_network, injection_spectrum, resolve_abundances
 from .particles import local_flux_from_density
 
 log = logging.getLogger("escapade.model")
@@ -57,14 +58,14 @@ def _refuse_unsupported(cfg: Config) -> None:
     off = {
         "reacceleration.v_alfven_km_s": cfg.reacceleration.v_alfven_km_s > 0,
         "convection.v0_km_s": cfg.convection.v0_km_s != 0 or cfg.convection.dvdz_km_s_per_kpc != 0,
-        "species.antiprotons": cfg.species.antiprotons,
         "leptons.enabled": cfg.leptons.enabled,
     }
     for key, on in off.items():
         if on:
             raise ConfigError(
                 f"{key} is not available with transport.geometry = '3d' (the 3D engine solves "
-                "diffusion, losses, spallation and decay of nuclei); switch it off or use '2d'"
+                "diffusion, losses, spallation and decay of nuclei, and antiprotons); switch it "
+                "off or use '2d'"
             )
 
 
@@ -153,13 +154,17 @@ class Model3D:
     losses: NuclearLosses = field(default_factory=NuclearLosses)
     solver: AMGSolver = field(default_factory=AMGSolver)
     assemblies: int = 0
+    pbar: Nuclide | None = None
+    """The antiproton, when ``[species] antiprotons`` is on (marched after 1H and 4He)."""
 
     @classmethod
     def from_config(cls, cfg: Config) -> Model3D:
         _refuse_unsupported(cfg)
         t0 = time.perf_counter()
         network = build_network(cfg)
-        check_memory_3d(cfg, len(network.species), _workers(cfg, len(network.species)))
+        pbar = antiproton_species(cfg, network)
+        n_species = len(network.species) + (pbar is not None)
+        check_memory_3d(cfg, n_species, _workers(cfg, n_species))
         g = cfg.grid
         grid = Grid3D(cfg.galaxy.r_max_kpc, cfg.galaxy.halo_height_kpc, g.nxy, g.nz)
         x, y, z = (grid.to_unknowns(a) for a in grid.mesh())
@@ -181,6 +186,7 @@ class Model3D:
                 electron_temperature_k=cfg.losses.electron_temperature_k,
             ),
             AMGSolver(rtol=rtol_3d(cfg)),
+            pbar=pbar,
         )
         log.info(
             "3D model built: %d species on a %d x %d x %d grid, %d unknowns (%.1f s)",
@@ -248,19 +254,75 @@ class Model3D:
                 q = q + self._rates.secondary_source(nuc.name, k, dens, h, he)
             return q
 
+        def destruction(k: int) -> np.ndarray:
+            return self.network.loss_rate_per_myr(nuc.name, e[k], h, he)
+
+        return self._problem(nuc, source, destruction)
+
+    def _problem(self, nuc: Nuclide, source, destruction) -> SpeciesProblem3D:
+        """A march's inputs: the diffusion tensor and the continuous losses of ``nuc``, with
+        the given ``source(k)`` and ``destruction(k)``."""
+        e = self.ekin_gev_per_n
+
         def loss(k: int) -> np.ndarray:
             return self.losses.rate_gev_per_n_s(nuc, e[k], self.gas) * MYR_S
 
         cache = OperatorCache(
             self.grid, self.b, TENSOR_SCHEME, lambda k: self.diffusion_nodes(nuc, k)
         )
-        return SpeciesProblem3D(
-            name=nuc.name,
-            operator=cache,
-            destruction=lambda k: self.network.loss_rate_per_myr(nuc.name, e[k], h, he),
-            loss=loss,
-            source=source,
-        )
+        return SpeciesProblem3D(nuc.name, cache, destruction, loss, source)
+
+    def pbar_problem(
+        self, solved: dict[str, MarchResult3D], own: MarchResult3D
+    ) -> SpeciesProblem3D:
+        """The antiprotons' march inputs, the densities of their march written into ``own``.
+
+        Source: the secondaries of the solved 1H and 4He on H and He,
+        Q[k] = sum_(p, t) n_t sum_(j >= k) M_pt[k, j] N_p[j]
+        (:class:`~escapade.nuclear.antiprotons.PbarProduction`, ``[nuclear]
+        antiproton_production``: Korsmeier, Donato & Di Mauro 2018), plus the tertiaries
+        (``antiproton_tertiaries``; Tan & Ng 1983,
+        :func:`~escapade.nuclear.antiprotons.losses.tertiary_matrices`): a non-annihilating
+        collision re-injects the antiproton at a lower energy, so their redistribution matrix
+        T is upper triangular in energy and the downward march solves them exactly: the part
+        from higher energies is a source read from ``own``, the diagonal part lowers the
+        destruction rate. (The 2D engine iterates them instead, three passes that converge
+        to the same.) Destruction: annihilation and non-annihilating inelastic collisions on
+        H and He; losses: ionisation and Coulomb, as for a proton.
+        """
+        from ..nuclear.antiprotons.losses import pbar_loss_rate_per_myr, tertiary_matrices
+
+        nuc, e = self.pbar, self.ekin_gev_per_n
+        n_t = {"H": self.gas.h_total, "He": self.gas.he}
+        mats = {pt: m for pt, m in self._pbar_production.items() if pt[0] in solved}
+        tert = tertiary_matrices(e) if self.cfg.nuclear.antiproton_tertiaries else {}
+
+        def source(k: int) -> np.ndarray:
+            q = np.zeros(self.grid.n_unknowns)
+            for (p, t), m in mats.items():
+                q += (m[k, k:] @ solved[p].density[k:]) * n_t[t]
+            for t, tm in tert.items():
+                q += (tm[k, k + 1 :] @ own.density[k + 1 :]) * n_t[t]
+            return q
+
+        def destruction(k: int) -> np.ndarray:
+            gain = sum((tm[k, k] * n_t[t] for t, tm in tert.items()), np.zeros_like(n_t["H"]))
+            return pbar_loss_rate_per_myr(e[k], n_t["H"], n_t["He"]) - gain
+
+        return self._problem(nuc, source, destruction)
+
+    @cached_property
+    def _pbar_production(self) -> dict[tuple[str, str], np.ndarray]:
+        """Production matrices M[k, j] of antiprotons by (projectile, target) on the energies."""
+        from ..nuclear.antiprotons import PbarProduction
+
+        kind = self.cfg.nuclear.antiproton_production
+        return PbarProduction(kind).source_matrices(self.ekin_gev_per_n)
+
+    @property
+    def output_species(self) -> list[Nuclide]:
+        """The species of the output: the nuclei, then the antiproton when on."""
+        return self.species + ([self.pbar] if self.pbar is not None else [])
 
     @cached_property
     def _mesh(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -282,7 +344,13 @@ class Model3D:
             if name in dirty or dirty & set(self.network.parents(name)):
                 plan.append(name)
                 dirty.add(name)
-        return plan
+        return plan + (["pbar"] if self.pbar is not None else [])
+
+    def _parents(self, name: str) -> tuple[str, ...]:
+        """The species whose densities the march of ``name`` reads."""
+        if name == "pbar":
+            return tuple(sorted({p for p, _ in self._pbar_production}))
+        return self.network.parents(name)
 
     @property
     def workers(self) -> int:
@@ -303,11 +371,14 @@ class Model3D:
         problems, deps = [], []
         for j, name in enumerate(plan):
             before = {m: results[i] for m, i in latest.items()}
-            problems.append(self.problem(self.network.nuclides[name], before))
-            deps.append(sorted(latest[p] for p in self.network.parents(name) if p in latest))
+            if name == "pbar":
+                problems.append(self.pbar_problem(before, results[j]))
+            else:
+                problems.append(self.problem(self.network.nuclides[name], before))
+            deps.append(sorted(latest[p] for p in self._parents(name) if p in latest))
             latest[name] = j
         scheme, e = self.cfg.solver.energy_scheme, self.ekin_gev_per_n
-        progress = _scaled(progress, len(self.species) * ne, len(plan) * ne)
+        progress = _scaled(progress, len(self.output_species) * ne, len(plan) * ne)
 
         def one(j: int, wait=None, done=None) -> tuple[float, int, int]:
             log.debug("solving %s (3D)", plan[j])
@@ -328,8 +399,10 @@ class Model3D:
         self.assemblies = sum(a for _, a, _ in counts)
         return {name: results[j] for name, j in latest.items()}
 
-    def solve(self, full: bool = False, progress: Callable[[], None] | None = None):
-        """Solve the model and return the output :class:`xarray.Dataset`."""
+    def solve(self, full: bool = False, progress: Callable[[], None] | None = None, only=None):
+        """Solve the model and return the output :class:`xarray.Dataset`. ``only`` (the
+        species a fit reads, see the 2D ``Model.march_selection``) is accepted and not used:
+        the 3D engine marches every species, a superset of what was asked."""
         from .output3d import solution_dataset_3d
 
         t0 = time.perf_counter()

@@ -39,7 +39,9 @@ def solution_dataset(model, results: dict, t0: float, full: bool = False):
     import xarray as xr
 
     scale = model.normalisation(results)
-    species = model.species + ([model.pbar] if "pbar" in results else [])
+    species = [n for n in model.species if n.name in results]
+    subset = len(species) < len(model.species)
+    species += [model.pbar] if "pbar" in results else []
     lepton_parts, scale_e = {}, None
     if "e-:primary" in results:
         scale_e = model.electron_normalisation(results)
@@ -53,6 +55,8 @@ def solution_dataset(model, results: dict, t0: float, full: bool = False):
     }
     dens = _scaled_densities(results, names, factors)
     data_vars = _sun_variables(model, species, dens)
+    if subset:  # a sum over every nucleus: not defined for a partial solve
+        del data_vars["anisotropy_all_nuclei"]
     data_vars.update(_budget_variables(budget))
     coords = _coords(model.grid, names)
     if lepton_parts:

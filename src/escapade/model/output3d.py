@@ -95,7 +95,7 @@ def _angle_to_field(vec: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _dipoles(model, n_sun: np.ndarray, grad: np.ndarray):
     """The dipole vectors 3 D_ij dN/dx_j / (c N) (species, energy, 3), D_perp and D_par at
     the Sun (cm^2/s) and the dipole's angle to the field (deg)."""
-    d = [model.diffusion_at_sun_cm2_s(nuc) for nuc in model.species]
+    d = [model.diffusion_at_sun_cm2_s(nuc) for nuc in model.output_species]
     d_perp, d_par = np.stack([a for a, _ in d]), np.stack([b for _, b in d])
     vec = np.empty_like(grad)
     angle = np.empty(n_sun.shape)
@@ -147,7 +147,7 @@ def solution_dataset_3d(model, results: dict, t0: float, full: bool = False):
     import xarray as xr
 
     g, e = model.grid, model.ekin_gev_per_n
-    names = [n.name for n in model.species]
+    names = [n.name for n in model.output_species]
     r_sun = model.cfg.galaxy.sun_r_kpc
     raw = {}
     for n in names:
@@ -160,9 +160,15 @@ def solution_dataset_3d(model, results: dict, t0: float, full: bool = False):
     vec, d_perp, d_par, angle = _dipoles(model, n_sun, grad)
     sky = directions(np.stack([-vec[..., 0], vec[..., 1], vec[..., 2]], axis=-1))
     flux = np.stack(
-        [local_flux_from_density(nuc, e, n_sun[i]) for i, nuc in enumerate(model.species)]
+        [local_flux_from_density(nuc, e, n_sun[i]) for i, nuc in enumerate(model.output_species)]
     )
-    a = np.array([float(nuc.a) for nuc in model.species])[:, None, None]
+    # the nucleons' dipole: antiprotons are not nucleons of the nuclei (as in 2D)
+    a = np.array(
+        [
+            0.0 if n == "pbar" else float(nuc.a)
+            for n, nuc in zip(names, model.output_species, strict=True)
+        ]
+    )[:, None, None]
     num = (a * n_sun[..., None] * vec).sum(axis=0)
     den = (a[..., 0] * n_sun).sum(axis=0)
     data_vars = {

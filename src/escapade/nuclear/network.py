@@ -253,6 +253,18 @@ class Network:
             self.decay_parents[daughter]
         )
 
+    def ancestors(self, names) -> set[str]:
+        """``names`` (those in the network) and every species that feeds them, directly or
+        through others, by spallation or decay: what a solve must march to get ``names``."""
+        todo = [n for n in names if n in self._position]
+        seen = set(todo)
+        while todo:
+            for p in self.parents(todo.pop()):
+                if p not in seen:
+                    seen.add(p)
+                    todo.append(p)
+        return seen
+
     def channel_list(self) -> list[tuple[str, str, str]]:
         """Every (parent, daughter, kind) inside the network, in solve order of daughters."""
         out = []
