@@ -195,31 +195,6 @@ def test_default_threads_are_the_cores_but_one_in_a_dask_worker(monkeypatch):
     assert model.solver_threads == 3
 
 
-def test_antiprotons_beside_the_second_pass(monkeypatch):
-    """With 2 workers the second pass of the 1H -> 2H channel runs here while a forked worker
-    solves the antiprotons (which read only 1H and 4He): the same solution as one worker."""
-    calls = []
-    original = Model._again_beside_pbar
-
-    def spy(self, *args, **kwargs):
-        calls.append(1)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(Model, "_again_beside_pbar", spy)
-    species = {"z_max": 2, "antiprotons": True}
-    one = escapade.solve(tiny_config(12, species=species, solver={"threads": 1}))
-    assert not calls
-    two = escapade.solve(tiny_config(12, species=species, solver={"threads": 2}))
-    assert calls == [1]
-    names = [str(s) for s in two.species.values]
-    assert "pbar" in names and "2H" in names
-    np.testing.assert_allclose(two["flux_local"].values, one["flux_local"].values, rtol=1e-6)
-    for key in ("solver_factorizations", "solver_cg_solves"):  # the worker's counts came back
-        assert two.attrs[key] > 0
-    total = lambda ds: ds.attrs["solver_factorizations"] + ds.attrs["solver_cg_solves"]  # noqa: E731
-    assert total(two) == total(one)
-
-
 def test_a_failure_stops_workers_whose_species_have_no_parents(monkeypatch):
     """Species without parents never wait on a level; they must still stop at the next
     energy once another worker failed (s0 fails at its first energy; the child's three

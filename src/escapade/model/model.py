@@ -35,11 +35,9 @@ from ..resources import check_memory
 from ..species import Nuclide, nuclide, sort_heaviest_first
 from ..transport.convection import Convection
 from ..transport.diffusion import build_diffusion
-from ..transport.forked import can_fork
 from ..transport.losses import NuclearLosses
 from ..transport.network_march import march_network
 from ..transport.operator import FaceGeometry
-from ..transport.pipeline import run_counted
 from ..transport.reacceleration import Reacceleration
 from ..transport.solver import (
     MarchResult,
@@ -404,46 +402,15 @@ class Model(LeptonChain, AntiprotonChain):
                 if name in dirty or dirty & set(self.network.parents(name)):
                     again.append(name)
                     dirty.add(name)
-            pbar_beside = (
-                with_pbar
-                and bool(again)
-                and run["threads"] > 1
-                and can_fork()
-                and not self._pbar_parents & set(again)
-            )
-            if pbar_beside:  # antiprotons in a forked worker while the second pass runs here
-                log.debug("solving pbar beside the second pass")
-                out.update(self._again_beside_pbar(again, make, scheme, solver, out, progress))
-            else:
-                if again:
-                    out.update(
-                        march_network(self.grid, again, make, scheme, solver, **run, solved=out)
-                    )
-                if with_pbar:
-                    log.debug("solving pbar")
-                    out["pbar"] = self.solve_antiprotons(out, scheme, solver, progress)
+            if again:
+                out.update(march_network(self.grid, again, make, scheme, solver, **run, solved=out))
+            if with_pbar:
+                log.debug("solving pbar")
+                out["pbar"] = self.solve_antiprotons(out, scheme, solver, progress)
             if with_leptons:
                 log.debug("solving e-, e+")
                 out.update(self.solve_leptons(out, scheme, solver, progress))
         return out
-
-    def _again_beside_pbar(self, again, make, scheme, solver, out, progress) -> dict:
-        """The second pass of ``again`` here and the antiprotons (which read neither) in a
-        forked worker, side by side; both results, the worker's counters added to
-        ``solver.stats``."""
-        solved = dict(out)
-
-        def second() -> dict:
-            return march_network(self.grid, again, make, scheme, solver, 1, progress, solved=solved)
-
-        def pbar() -> MarchResult:
-            return self.solve_antiprotons(solved, scheme, solver)
-
-        redone, res = run_counted(solver.stats, [second, pbar])
-        if progress is not None:
-            for _ in range(self.grid.n_ekin):
-                progress()
-        return {**redone, "pbar": res}
 
     @property
     def solver_threads(self) -> int:

@@ -18,12 +18,12 @@ with N in 1/(cm^3 GeV/n), n in cm^-3, sigma in mb, tau the rest-frame mean lifet
 in Myr; Q comes out in 1/(cm^3 GeV/n Myr), the unit of the sources of
 :mod:`escapade.model` (rates in 1/Myr, :mod:`escapade.constants`).
 
-Solve order: heaviest first (mass number, then charge), except that a species
-fed by the beta decay of a same-A species is placed after it (10Be before 10B,
-14C before 14N, 36Cl before 36Ar, 54Mn before 54Fe, ...). Channels in which a
-parent is solved *after* its daughter -- only p p -> d pi+ of Coste et al. 2012
-(1H -> 2H) in the shipped sets -- are listed in :attr:`Network.backward`; the
-transport needs a second pass for them (or may neglect them).
+Solve order: parents before daughters, heaviest first (mass number, then charge) among
+the species ready, so a species fed by the beta decay of a same-A species is placed after
+it (10Be before 10B, 14C before 14N, 36Cl before 36Ar, 54Mn before 54Fe, ...) and 1H before
+2H, which p p -> d pi+ of Coste et al. 2012 feeds. Only when the channels form a cycle
+(``secondary_protons``: 2H -> 1H as well) are the channels to a heavier daughter set aside
+in :attr:`Network.backward`; the transport then marches those daughters a second time.
 """
 
 from __future__ import annotations
@@ -426,18 +426,30 @@ def _check_isotope(name: str, threshold_myr: float, source: str) -> tuple[int, i
 def _solve_order(
     nuclides: Mapping[str, Nuclide], edges: list[tuple[str, str, str]]
 ) -> tuple[list[str], list[tuple[str, str, str]]]:
-    """Heaviest first, parents before daughters; edges to heavier daughters are backward."""
+    """Parents before daughters, the heaviest first among the species ready; no backward
+    channel when the channels form no cycle (then 1H comes before 2H, which p p -> d pi+
+    feeds). With a cycle (secondary protons: 2H -> 1H beside 1H -> 2H) the channels to
+    heavier daughters are set aside as backward ones and the rest ordered."""
+    order = _topological(nuclides, edges)
+    if order is not None:
+        return order, []
+    backward = [(p, d, k) for p, d, k in edges if nuclides[d].a > nuclides[p].a]
+    forward = [(p, d, k) for p, d, k in edges if nuclides[d].a <= nuclides[p].a]
+    order = _topological(nuclides, forward)
+    if order is None:
+        raise NetworkError("the network has a feeding cycle among nuclei of one mass number")
+    return order, backward
+
+
+def _topological(
+    nuclides: Mapping[str, Nuclide], edges: list[tuple[str, str, str]]
+) -> list[str] | None:
+    """Kahn's order of ``edges`` (heaviest first, by mass number, then charge, among the
+    species whose parents are all placed); None if they form a cycle."""
     key = {n: (-nuc.a, -nuc.z, n) for n, nuc in nuclides.items()}
-    forward = []
-    backward = []
-    for p, d, kind in edges:
-        if nuclides[d].a > nuclides[p].a:
-            backward.append((p, d, kind))
-        else:
-            forward.append((p, d, kind))
     indeg = {n: 0 for n in nuclides}
     children: dict[str, list[str]] = {n: [] for n in nuclides}
-    for p, d, _ in forward:
+    for p, d, _ in edges:
         indeg[d] += 1
         children[p].append(d)
     heap = [key[n] for n, k in indeg.items() if k == 0]
@@ -450,10 +462,7 @@ def _solve_order(
             indeg[c] -= 1
             if indeg[c] == 0:
                 heapq.heappush(heap, key[c])
-    if len(order) != len(nuclides):
-        stuck = sorted(n for n, k in indeg.items() if k > 0)
-        raise NetworkError(f"the network has a feeding cycle among {stuck}")
-    return order, backward
+    return order if len(order) == len(nuclides) else None
 
 
 __all__ = [
