@@ -394,8 +394,8 @@ class Model(LeptonChain, AntiprotonChain):
                     self.grid, list(nuclei), make, scheme, solver, **run, progress=progress
                 )
             )
-            # second pass for channels from a species solved after its daughter
-            # (p p -> d pi+: 1H -> 2H) and everything those daughters feed
+            # second pass for backward channels (from a species solved after its daughter;
+            # only with secondary protons, Network.backward) and what those daughters feed
             dirty = {d for _, d, _ in self.network.backward}
             again = []
             for name in nuclei:

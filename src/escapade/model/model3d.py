@@ -335,9 +335,9 @@ class Model3D:
 
     # -- solving ---------------------------------------------------------------------------
     def march_plan(self) -> list[str]:
-        """The species in the order they are marched: every one heaviest first, then again
-        those behind a backward link of the network (a lighter parent, e.g. 1H -> 2H) and
-        those fed by a species marched again."""
+        """The species in the order they are marched: the network's (parents first), then
+        again those behind a backward link of the network (only with secondary protons) and
+        those fed by a species marched again, then the antiprotons when on."""
         plan = [nuc.name for nuc in self.species]
         dirty = {d for _, d, _ in self.network.backward}
         for name in list(plan):
