@@ -12,8 +12,52 @@ from ..transport.solver import MarchResult, SpeciesProblem, march
 class AntiprotonChain:
     """The antiproton methods of :class:`~escapade.model.Model` (a mixin)."""
 
+    def pbar_problem(self, solved, own: MarchResult) -> SpeciesProblem:
+        """The antiprotons' march in one pass, without reacceleration (the 2D network's
+        pipeline marches it beside the nuclei; ``own`` is the result it fills).
+
+        Source: Q[k] = sum_(p, t) n_t sum_(j >= k) M[k, j] N_p[j] from the solved 1H and
+        4He (production matrices, :class:`escapade.nuclear.antiprotons.PbarProduction`: a
+        pbar has less energy than its projectile, so M is upper triangular and energy k
+        needs the parents only down to k), plus the tertiaries (Tan & Ng 1983): T[k, j]
+        vanishes for j < k too, so the part from higher energies is a source read from
+        ``own`` and the diagonal part lowers the destruction rate: the tertiaries solved
+        exactly, the limit of the three passes of :meth:`solve_antiprotons` (the 3D engine
+        does the same, ``Model3D.pbar_problem``).
+        """
+        from ..nuclear.antiprotons import pbar_loss_rate_per_myr, tertiary_matrices
+
+        g, gas, nuc = self.grid, self.gas, self.pbar
+        e = g.ekin_gev_per_n
+        n_t = {"H": gas.h_total, "He": gas.he}
+        mats = {pt: m for pt, m in self._pbar_matrices.items() if pt[0] in solved}
+        tert = tertiary_matrices(e) if self.cfg.nuclear.antiproton_tertiaries else {}
+
+        def source(k: int) -> np.ndarray:
+            q = np.zeros((g.nr, g.nz))
+            for (p, t), m in mats.items():
+                q += np.tensordot(m[k, k:], solved[p].density[k:], axes=(0, 0)) * n_t[t]
+            for t, tm in tert.items():
+                q += np.tensordot(tm[k, k + 1 :], own.density[k + 1 :], axes=(0, 0)) * n_t[t]
+            return q
+
+        def destruction(k: int) -> np.ndarray:
+            gain = sum(tm[k, k] * n_t[t] for t, tm in tert.items())
+            return pbar_loss_rate_per_myr(e[k], gas.h_total, gas.he) - gain
+
+        return SpeciesProblem(
+            name="pbar",
+            diffusion=lambda k: self.diffusion_on_faces(nuc, k),
+            destruction=destruction,
+            loss=lambda k: self.loss_rate(nuc, k),
+            source=source,
+            flow_z=self._wind_flow,
+            family="pbar",
+        )
+
     def solve_antiprotons(self, solved, scheme, solver, progress=None) -> MarchResult:
-        """Secondary antiprotons from 1H and 4He on H and He (plus tertiaries).
+        """Secondary antiprotons from 1H and 4He on H and He (plus tertiaries), with
+        reacceleration (without it, :meth:`pbar_problem` in the network's pipeline).
 
         Production: :class:`escapade.nuclear.antiprotons.PbarProduction` matrices,
         Q[k] = sum_(p, t) sum_j M[k, j] N_p[j] n_t; destruction: annihilation and

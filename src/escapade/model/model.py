@@ -382,17 +382,25 @@ class Model(LeptonChain, AntiprotonChain):
         marched, with_pbar, with_leptons = self.march_selection(only)
         nuclei = {nuc.name: nuc for nuc in marched}
 
+        # antiprotons in the same pipeline, one march (tertiaries exact) unless reacceleration
+        # couples the energies: then three passes after the nuclei (AntiprotonChain)
+        pbar_in_pipeline = with_pbar and not self.reacceleration.enabled
+
         def make(name: str, before: dict[str, MarchResult]) -> SpeciesProblem:
+            if name == "pbar":
+                return self.pbar_problem(before, before["pbar"])
             return self.problem(nuclei[name], before)
 
+        def parents(name: str) -> tuple[str, ...]:
+            return tuple(self._pbar_parents) if name == "pbar" else self.network.parents(name)
+
         # the species of the network marched as a pipeline on solver.threads threads
-        run = dict(threads=self.solver_threads, parents=self.network.parents)
+        run = dict(threads=self.solver_threads, parents=parents)
+        names = list(nuclei) + (["pbar"] if pbar_in_pipeline else [])
         with threadpool_limits(1):
-            log.debug("solving %s", ", ".join(nuclei))
+            log.debug("solving %s", ", ".join(names))
             out.update(
-                march_network(
-                    self.grid, list(nuclei), make, scheme, solver, **run, progress=progress
-                )
+                march_network(self.grid, names, make, scheme, solver, **run, progress=progress)
             )
             # second pass for backward channels (from a species solved after its daughter;
             # only with secondary protons, Network.backward) and what those daughters feed
@@ -404,7 +412,7 @@ class Model(LeptonChain, AntiprotonChain):
                     dirty.add(name)
             if again:
                 out.update(march_network(self.grid, again, make, scheme, solver, **run, solved=out))
-            if with_pbar:
+            if with_pbar and not pbar_in_pipeline:
                 log.debug("solving pbar")
                 out["pbar"] = self.solve_antiprotons(out, scheme, solver, progress)
             if with_leptons:

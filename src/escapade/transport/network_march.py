@@ -28,11 +28,12 @@ from .solver import (
 
 
 def _problems(names, make_problem, out: dict, solved) -> list[SpeciesProblem]:
-    """Each species' problem, its ``before`` mapping the solved and the earlier results."""
+    """Each species' problem, its ``before`` mapping the solved and the earlier results, and
+    the species itself to its own result (being filled, highest energy first)."""
     before = dict(solved or {})
     probs = []
     for n in names:
-        probs.append(make_problem(n, dict(before)))
+        probs.append(make_problem(n, {**before, n: out[n]}))
         before[n] = out[n]
     return probs
 
@@ -63,8 +64,10 @@ def march_network(
     before it at the same energy (a spallation network, heaviest first).
 
     ``make_problem(name, before)`` builds the problem of ``name``, ``before`` mapping
-    ``solved`` (species solved earlier, read-only) and the names before it in this run
-    to their results, which are filled in place as the marches go down in energy.
+    ``solved`` (species solved earlier, read-only), the names before it in this run and
+    ``name`` itself to their results, which are filled in place as the marches go down in
+    energy (a source at energy k may read its own species above k: the antiprotons'
+    tertiaries).
 
     With ``threads`` = N > 1 (and ``fork`` available) the marches run on N workers as a
     pipeline down the network: species i goes to worker i mod N, and waits at energy k
