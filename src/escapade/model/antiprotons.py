@@ -22,8 +22,8 @@ class AntiprotonChain:
         needs the parents only down to k), plus the tertiaries (Tan & Ng 1983): T[k, j]
         vanishes for j < k too, so the part from higher energies is a source read from
         ``own`` and the diagonal part lowers the destruction rate: the tertiaries solved
-        exactly, the limit of the three passes of :meth:`solve_antiprotons` (the 3D engine
-        does the same, ``Model3D.pbar_problem``).
+        exactly, the limit of the passes of :meth:`solve_antiprotons` (12 passes of those
+        agree with it to 4e-9; the 3D engine does the same, ``Model3D.pbar_problem``).
         """
         from ..nuclear.antiprotons import pbar_loss_rate_per_myr, tertiary_matrices
 
@@ -55,15 +55,19 @@ class AntiprotonChain:
             family="pbar",
         )
 
-    def solve_antiprotons(self, solved, scheme, solver, progress=None) -> MarchResult:
+    def solve_antiprotons(
+        self, solved, scheme, solver, progress=None, passes: int = 3
+    ) -> MarchResult:
         """Secondary antiprotons from 1H and 4He on H and He (plus tertiaries), with
         reacceleration (without it, :meth:`pbar_problem` in the network's pipeline).
 
         Production: :class:`escapade.nuclear.antiprotons.PbarProduction` matrices,
         Q[k] = sum_(p, t) sum_j M[k, j] N_p[j] n_t; destruction: annihilation and
         non-annihilating inelastic collisions; tertiaries (Tan & Ng 1983) re-inject the
-        non-annihilating part at lower energy: three passes (each changes the result by
-        ~10x less than the previous one).
+        non-annihilating part at lower energy: three passes, each a coupled solve. Measured
+        without reacceleration on the letter's 81 x 81 x 65 grid against the exact one-march
+        solution: three passes leave pbar/p 4.3 % low at 0.1 GeV, 1 % at 1.2 GeV, 0.04 % at
+        14 GeV.
         """
         from ..nuclear.antiprotons import pbar_loss_rate_per_myr, tertiary_matrices
 
@@ -76,7 +80,7 @@ class AntiprotonChain:
                 secondary += np.tensordot(m, solved[p].density, axes=(1, 0)) * n_t[t]
         tert = tertiary_matrices(g.ekin_gev_per_n) if self.cfg.nuclear.antiproton_tertiaries else {}
         extra = np.zeros_like(secondary)
-        passes = 3 if tert else 1
+        passes = passes if tert else 1
         res = None
         for i in range(passes):
             src = secondary + extra
