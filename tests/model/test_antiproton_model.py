@@ -5,8 +5,8 @@ import numpy as np
 from conftest import small_config
 
 import escapade
-from escapade.measurements import load_measurement
 from escapade.grid import value_at_sun
+from escapade.measurements import load_measurement
 from escapade.model import Model
 from escapade.nuclear.antiprotons import PbarProduction
 

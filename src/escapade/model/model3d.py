@@ -286,8 +286,9 @@ class Model3D:
         collision re-injects the antiproton at a lower energy, so their redistribution matrix
         T is upper triangular in energy and the downward march solves them exactly: the part
         from higher energies is a source read from ``own``, the diagonal part lowers the
-        destruction rate, as in the 2D engine without reacceleration. Destruction: annihilation and non-annihilating inelastic collisions on
-        H and He; losses: ionisation and Coulomb, as for a proton.
+        destruction rate, as in the 2D engine without reacceleration. Destruction:
+        annihilation and non-annihilating inelastic collisions on H and He; losses:
+        ionisation and Coulomb, as for a proton.
         """
         from ..nuclear.antiprotons.losses import pbar_loss_rate_per_myr, tertiary_matrices
 

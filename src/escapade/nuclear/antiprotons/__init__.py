@@ -166,10 +166,10 @@ How to integrate in escapade.model (units as in escapade.constants)
    solved and the diagonal term into the destruction rate: exact in one march
    (``Model.pbar_problem``). Iterating whole solves instead (needed when reacceleration
    couples the energies upwards) converges slowly where tertiaries dominate: on the
-   letter's grid three passes leave the pbar 4.3 % low at 0.1 GeV. In the leaky box of the tests (no continuous
-   losses) tertiaries raise the pbar density by 60 % at 0.7 GeV, 12 % at 2 GeV,
-   3 % at 10 GeV and 1 % at 100 GeV. Without this step tertiaries are omitted and
-   non-annihilating collisions act as pure losses.
+   letter's grid three passes leave the pbar 4.3 % low at 0.1 GeV. In the leaky box of
+   the tests (no continuous losses) tertiaries raise the pbar density by 60 % at 0.7 GeV,
+   12 % at 2 GeV, 3 % at 10 GeV and 1 % at 100 GeV. Without this step tertiaries are
+   omitted and non-annihilating collisions act as pure losses.
 6. Local observables: ``flux_local`` for "pbar" as for any species (J = v N / 4 pi);
    :mod:`escapade.observables.local` already knows "pbar" and "pbar/p".
 """
