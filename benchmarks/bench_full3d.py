@@ -1,9 +1,11 @@
 """3D transport: a full solve of the 3D preset through the public API (issue 17).
 
-    python benchmarks/bench_full3d.py NXY NZ N_EKIN Z_MAX [--only 1H] [--threads N] [--json PATH]
+    python benchmarks/bench_full3d.py NXY NZ N_EKIN Z_MAX [--only 1H[,4He...]] [--threads N]
+        [--json PATH]
 
 Solves configs/letter_tau0.85_3d.toml with ``grid.nxy``, ``grid.nz``, ``grid.n_ekin``,
-``species.z_max`` replaced (``--only 1H``: that species alone, abundance 1), ``solver.threads``
+``species.z_max`` replaced (``--only 1H``: that species alone, abundance 1; ``--only 1H,4He``:
+those species, with the preset's source abundances, no secondaries), ``solver.threads``
 = N (default 1: one species after the other; N > 1: the forked pipeline of
 :mod:`escapade.transport.pipeline`), by
 ``build_model`` + ``Model3D.solve`` in a fresh child process (the parent only starts it and
@@ -51,11 +53,20 @@ def _config(nxy: int, nz: int, ne: int, zmax: int, only: str | None, threads: in
 
     updates = {"grid.nxy": nxy, "grid.nz": nz, "grid.n_ekin": ne, "species.z_max": zmax,
                "solver.threads": threads}  # fmt: skip
+    base = escapade.load_config(PRESET)
     if only:
+        names = only.split(",")
+        if len(names) == 1:
+            abundances = {only: 1.0}
+        else:
+            from escapade.config.abundance_presets import preset
+
+            table = preset(base.species.abundance_preset)
+            abundances = {n: float(table[n]) for n in names}
         updates.update(
-            {"species.z_max": None, "species.propagate": [only], "species.abundances": {only: 1.0}}
+            {"species.z_max": None, "species.propagate": names, "species.abundances": abundances}
         )
-    return escapade.with_updates(escapade.load_config(PRESET), updates)
+    return escapade.with_updates(base, updates)
 
 
 def _children_cpu(resource) -> float:
