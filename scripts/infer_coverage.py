@@ -29,7 +29,7 @@ import numpy as np
 
 import escapade
 from escapade.fit import load_measurement
-from escapade.inference.posterior import _PROBLEMS
+from escapade.inference.posterior import forget_problems
 from escapade.inference.synthetic import synthetic_measurement, write_csv
 
 CONFIG = "configs/letter_tau0.85_fast.toml"
@@ -86,7 +86,7 @@ def one_set(seed: int, cfg, ds, out: Path, args) -> dict:
     )
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     post.write(folder)
-    _PROBLEMS.clear()  # this set's fit problem (model, cached solves), kept per process
+    forget_problems()  # this set's fit problem (model, cached solves), kept per process
     gc.collect()
     row = {"seed": seed, "wall_s": wall, "cpu_s": cpu, "parameters": {}}
     for key, true in truth(cfg).items():

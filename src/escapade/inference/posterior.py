@@ -49,6 +49,12 @@ KEEP_PROBLEMS = 2
 (a coverage study) would otherwise keep every model (~2 GB each on the letter's grid)."""
 
 
+def forget_problems() -> None:
+    """Drop the fit problems (models, cached solves) this process keeps for its posteriors
+    (a coverage study that runs many in one process calls it between them)."""
+    _PROBLEMS.clear()
+
+
 def _keep(token: str, problem: FitProblem) -> None:
     """Remember ``problem`` under ``token``, forgetting the least recently used beyond
     :data:`KEEP_PROBLEMS`."""

@@ -46,11 +46,11 @@ from .compare import regrid
 from .geometry import Geometry, path_length_kpc
 from .los3d import (
     KernelSampling,
-    _gas_key,
-    _path_nodes,
-    _sightline_densities,
     cached_kernel,
+    gas_key,
     has_3d_face,
+    path_nodes,
+    sightline_densities,
     write_npz_cache,
 )
 
@@ -125,10 +125,10 @@ def _trilinear_entries(x, y, z, axes: GridAxes):
 
 def _densities(gas, lon, lat, s, sun_r_kpc: float) -> dict[str, np.ndarray]:
     """H atoms per cm^3 of each phase at the nodes s (ndir, nodes) along (lon, lat): the 3D
-    face of a survey gas (:func:`escapade.sky.los3d._sightline_densities`) or an analytic
+    face of a survey gas (:func:`escapade.sky.los3d.sightline_densities`) or an analytic
     gas's n_HI, 2 n_H2, n_HII at (R, z)."""
     if has_3d_face(gas):
-        return _sightline_densities(gas, lon, lat, s)
+        return sightline_densities(gas, lon, lat, s)
     cb = np.cos(lat)[:, None]
     r = np.hypot(sun_r_kpc - s * cb * np.cos(lon)[:, None], s * cb * np.sin(lon)[:, None])
     z = s * np.sin(lat)[:, None]
@@ -143,7 +143,7 @@ def _kernel_block(gas, geom: Geometry, smp: KernelSampling, axes: GridAxes, lon,
     """Sorted unique (row * n_nodes + node) keys of a block of pixels and, per phase, the
     summed values sum_s w_s n_X T_k (kpc cm^-3) of each key."""
     s_max = np.atleast_1d(path_length_kpc(lon, lat, geom))
-    s, w = _path_nodes(s_max, smp)
+    s, w = path_nodes(s_max, smp)
     cb = np.cos(lat)[:, None]
     x = geom.r_sun_kpc - s * cb * np.cos(lon)[:, None]
     y = s * cb * np.sin(lon)[:, None]
@@ -236,8 +236,8 @@ _CACHE: dict = {}
 def _key(gas, geom: Geometry, axes: GridAxes, smp: KernelSampling) -> tuple:
     """What a kernel depends on: the gas's inputs (not its identity), the geometry, the
     grid and the quadrature."""
-    gas_key = _gas_key(gas) if has_3d_face(gas) else (type(gas).__name__, repr(gas))
-    return (gas_key, geom, axes, smp)
+    key = gas_key(gas) if has_3d_face(gas) else (type(gas).__name__, repr(gas))
+    return (key, geom, axes, smp)
 
 
 def grid_kernel(

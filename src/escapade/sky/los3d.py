@@ -122,7 +122,7 @@ def _panel_nodes(a, b, n_panels: int, n_gauss: int):
     return a[:, None] + length * t[None, :], length * wt[None, :]
 
 
-def _path_nodes(s_max: np.ndarray, smp: KernelSampling):
+def path_nodes(s_max: np.ndarray, smp: KernelSampling):
     """Distances s and weights (kpc) along each direction: log panels, then uniform ones."""
     s_log = np.minimum(s_max, smp.s_log_kpc)
     n_log = max(1, smp.log_nodes // 4)
@@ -149,7 +149,7 @@ def _bilinear_entries(r, z, r_axis, z_axis):
     return idx, wts
 
 
-def _sightline_densities(gas, lon, lat, s) -> dict[str, np.ndarray]:
+def sightline_densities(gas, lon, lat, s) -> dict[str, np.ndarray]:
     """H atoms per cm^3 at the nodes s (ndir, nodes) along (lon, lat): the HI model (held to
     the survey per row later), 2 n_H2, n_HII, and the neutral-gas shape of the dark gas."""
     from ..galaxy.gas3d.survey import point_on_sightline
@@ -176,11 +176,11 @@ def _rows_to_columns(mat: sparse.csr_matrix, columns: np.ndarray) -> sparse.csr_
 def _kernel_block(gas, geom, smp, r_axis, z_axis, lon, lat):
     """COO pieces (rows local to the block, columns, values per phase) of a block of pixels."""
     s_max = path_length_kpc(lon, lat, geom)
-    s, w = _path_nodes(np.atleast_1d(s_max), smp)
+    s, w = path_nodes(np.atleast_1d(s_max), smp)
     cb = np.cos(lat)[:, None]
     r = np.hypot(geom.r_sun_kpc - s * cb * np.cos(lon)[:, None], s * cb * np.sin(lon)[:, None])
     idx, wts = _bilinear_entries(r, s * np.sin(lat)[:, None], r_axis, z_axis)
-    dens = _sightline_densities(gas, lon, lat, s)
+    dens = sightline_densities(gas, lon, lat, s)
     rows = np.broadcast_to(np.arange(lon.size)[:, None, None], idx.shape).ravel()
     vals = {p: ((d * w)[..., None] * wts).ravel() for p, d in dens.items()}
     return rows, idx.ravel(), vals
@@ -212,7 +212,7 @@ def _build_kernel(gas, geom: Geometry, smp: KernelSampling, block: int = 256) ->
 _CACHE: dict = {}
 
 
-def _gas_key(gas) -> tuple:
+def gas_key(gas) -> tuple:
     """What the kernel of a survey3d gas depends on (its inputs, not its identity)."""
     return (
         type(gas).__name__,
@@ -312,7 +312,7 @@ def gas_kernel(gas, geom: Geometry, sampling: KernelSampling | None = None) -> G
         log.info("gas kernel built in %.0f s (nside %d)", time.perf_counter() - t0, smp.nside)
         return kernel
 
-    return cached_kernel(_CACHE, (_gas_key(gas), geom, smp), "gas_kernel", build, _save, _load)
+    return cached_kernel(_CACHE, (gas_key(gas), geom, smp), "gas_kernel", build, _save, _load)
 
 
 def kernel_maps(kernel: GasKernel, q_table: np.ndarray, nside: int) -> dict[str, np.ndarray]:
