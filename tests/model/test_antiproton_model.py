@@ -63,3 +63,17 @@ def test_tertiaries_in_one_march_are_the_converged_fixed_point():
     scale = np.max(np.abs(exact), axis=(1, 2))
     assert np.all(np.max(np.abs(many - exact), axis=(1, 2)) < 1e-6 * scale)
     assert m.grid.ekin_gev_per_n[0] <= 0.1 and sun(three)[0] < 0.99 * sun(exact)[0]
+
+
+def test_a_solve_for_the_antiprotons_marches_only_their_parents():
+    """``Model.solve(only=["pbar"])``: 1H and 4He (what the pbar source reads) and what feeds
+    them, not 2H or 3He; the antiprotons are those of the complete solve."""
+    m = Model.from_config(_cfg(tertiaries=True))
+    marched, with_pbar, with_leptons = m.march_selection(["pbar"])
+    assert with_pbar and not with_leptons
+    assert [n.name for n in marched] == ["4He", "1H"]
+    assert m.march_selection(["2H"])[1] is False
+    part, full = m.solve(only=["pbar"]), m.solve()
+    assert list(part.species.values) == ["4He", "1H", "pbar"]
+    np.testing.assert_allclose(part.flux_local.sel(species="pbar").values,
+                               full.flux_local.sel(species="pbar").values, rtol=1e-7)  # fmt: skip
