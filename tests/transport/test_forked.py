@@ -63,3 +63,30 @@ def test_no_spurious_error_in_children_after_superlu():
         "print(run_forked([lambda: 1, lambda: float(lu.solve(np.ones(50))[0])]))\n"
     )
     clean_python_run(code, "[1, 1.0]")
+
+
+class _Stop(BaseException):
+    """Stands for KeyboardInterrupt (which would stop pytest itself)."""
+
+
+def test_an_interrupt_while_waiting_for_a_child_kills_it():
+    """The parent's own task ends at once and it waits for a child that would run 60 s; an
+    interrupt then (Ctrl-C, or SIGTERM turned into an exception by the CLI) must stop the
+    child and come back at once, not wait for the child to finish (it did before: an
+    interrupted `escapade run` ran its solve to the end)."""
+    import signal
+    import time
+
+    def stop(*_):
+        raise _Stop
+
+    old = signal.signal(signal.SIGALRM, stop)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.5)
+        t0 = time.perf_counter()
+        with pytest.raises(_Stop):
+            run_forked([lambda: None, lambda: time.sleep(60)])
+        assert time.perf_counter() - t0 < 10.0
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)

@@ -104,12 +104,25 @@ def run_forked(
         if not isinstance(exc, Exception):  # interrupted: stop the children now
             for pid, _ in children:
                 _kill(pid)
+    try:
+        _collect(children, results, errors)
+    except BaseException:  # interrupted while waiting for the children: stop them too
+        for pid, _ in children:
+            _kill(pid)
+        raise
+    finally:
+        for pid, rfd in children:
+            _reap(pid, rfd)
+    if errors:
+        primary = [e for e in errors if not isinstance(e, secondary)]
+        raise (primary or errors)[0]
+    return results
+
+
+def _collect(children: list[tuple[int, int]], results: list, errors: list) -> None:
+    """Read every child's pickled outcome into ``results`` (from index 1) or ``errors``."""
     for i, (pid, rfd) in enumerate(children, start=1):
-        try:
-            data = _read_all(rfd)
-        finally:
-            os.close(rfd)
-            os.waitpid(pid, 0)
+        data = _read_all(rfd)
         if not data:
             errors.append(RuntimeError(f"network march worker {i} (pid {pid}) died"))
             continue
@@ -118,10 +131,18 @@ def run_forked(
             results[i] = value
         else:
             errors.append(value)
-    if errors:
-        primary = [e for e in errors if not isinstance(e, secondary)]
-        raise (primary or errors)[0]
-    return results
+
+
+def _reap(pid: int, rfd: int) -> None:
+    """Close a child's pipe and wait for its end (it has ended, or was killed)."""
+    try:
+        os.close(rfd)
+    except OSError:
+        pass
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
 
 
 def _kill(pid: int) -> None:
