@@ -382,9 +382,12 @@ class Model(LeptonChain, AntiprotonChain):
         marched, with_pbar, with_leptons = self.march_selection(only)
         nuclei = {nuc.name: nuc for nuc in marched}
 
-        # antiprotons in the same pipeline, one march (tertiaries exact) unless reacceleration
-        # couples the energies: then three passes after the nuclei (AntiprotonChain)
-        pbar_in_pipeline = with_pbar and not self.reacceleration.enabled
+        # antiprotons in the same pipeline, one march (tertiaries exact), unless reacceleration
+        # couples the energies or a second pass re-marches their parents: then after the
+        # nuclei, the tertiaries by passes (AntiprotonChain.solve_antiprotons)
+        pbar_in_pipeline = (
+            with_pbar and not self.reacceleration.enabled and not self.network.backward
+        )
 
         def make(name: str, before: dict[str, MarchResult]) -> SpeciesProblem:
             if name == "pbar":
