@@ -32,6 +32,15 @@ def test_same_config_gives_bit_identical_results(tmp_path):
     assert np.array_equal(again.density_midplane.values, a.density_midplane.values)
 
 
+def _default_signals() -> None:
+    """In the child before exec: SIGINT and SIGTERM at their default handling and not
+    blocked, whatever this test process inherited (an ignored or blocked SIGINT survives
+    exec, and the run would then never see the signal)."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
 def test_interrupted_run_leaves_previous_file_and_no_partial_file(tmp_path):
     cfg = tmp_path / "slow.toml"
     cfg.write_text("[grid]\nnr = 161\nnz = 321\nn_ekin = 200\n")
@@ -43,12 +52,14 @@ def test_interrupted_run_leaves_previous_file_and_no_partial_file(tmp_path):
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=_default_signals,
         )
         # interrupt the solve, not the imports (which take seconds on a loaded machine)
         seen = ""
         while "solve started" not in seen and proc.poll() is None:
             seen += proc.stderr.readline()
         time.sleep(1.0)
+        assert proc.poll() is None, f"the run ended before the signal: {seen}"
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=60)
         err = seen + err
