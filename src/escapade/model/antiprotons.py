@@ -41,25 +41,19 @@ class AntiprotonChain:
         exactly, the limit of the passes of :meth:`solve_antiprotons` (12 passes of those
         agree with it to 4e-9; the 3D engine does the same, ``Model3D.pbar_problem``).
         """
-        from ..nuclear.antiprotons import pbar_loss_rate_per_myr, tertiary_matrices
+        from ..nuclear.antiprotons.losses import one_march_rates
 
         g, gas, nuc = self.grid, self.gas, self.pbar
-        e = g.ekin_gev_per_n
-        n_t = {"H": gas.h_total, "He": gas.he}
-        mats = {pt: m for pt, m in self._pbar_matrices.items() if pt[0] in solved}
-        tert = tertiary_matrices(e) if self.cfg.nuclear.antiproton_tertiaries else {}
+        src, destruction = one_march_rates(
+            g.ekin_gev_per_n,
+            self._pbar_matrices,
+            {"H": gas.h_total, "He": gas.he},
+            self.cfg.nuclear.antiproton_tertiaries,
+        )
+        parents = {p: solved[p].density for p, _ in self._pbar_matrices if p in solved}
 
         def source(k: int) -> np.ndarray:
-            q = np.zeros((g.nr, g.nz))
-            for (p, t), m in mats.items():
-                q += np.tensordot(m[k, k:], solved[p].density[k:], axes=(0, 0)) * n_t[t]
-            for t, tm in tert.items():
-                q += np.tensordot(tm[k, k + 1 :], own.density[k + 1 :], axes=(0, 0)) * n_t[t]
-            return q
-
-        def destruction(k: int) -> np.ndarray:
-            gain = sum(tm[k, k] * n_t[t] for t, tm in tert.items())
-            return pbar_loss_rate_per_myr(e[k], gas.h_total, gas.he) - gain
+            return src(k, parents, own.density)
 
         return SpeciesProblem(
             name="pbar",

@@ -290,26 +290,20 @@ class Model3D:
         annihilation and non-annihilating inelastic collisions on H and He; losses:
         ionisation and Coulomb, as for a proton.
         """
-        from ..nuclear.antiprotons.losses import pbar_loss_rate_per_myr, tertiary_matrices
+        from ..nuclear.antiprotons.losses import one_march_rates
 
-        nuc, e = self.pbar, self.ekin_gev_per_n
-        n_t = {"H": self.gas.h_total, "He": self.gas.he}
-        mats = {pt: m for pt, m in self._pbar_production.items() if pt[0] in solved}
-        tert = tertiary_matrices(e) if self.cfg.nuclear.antiproton_tertiaries else {}
+        src, destruction = one_march_rates(
+            self.ekin_gev_per_n,
+            self._pbar_production,
+            {"H": self.gas.h_total, "He": self.gas.he},
+            self.cfg.nuclear.antiproton_tertiaries,
+        )
+        parents = {p: solved[p].density for p, _ in self._pbar_production if p in solved}
 
         def source(k: int) -> np.ndarray:
-            q = np.zeros(self.grid.n_unknowns)
-            for (p, t), m in mats.items():
-                q += (m[k, k:] @ solved[p].density[k:]) * n_t[t]
-            for t, tm in tert.items():
-                q += (tm[k, k + 1 :] @ own.density[k + 1 :]) * n_t[t]
-            return q
+            return src(k, parents, own.density)
 
-        def destruction(k: int) -> np.ndarray:
-            gain = sum((tm[k, k] * n_t[t] for t, tm in tert.items()), np.zeros_like(n_t["H"]))
-            return pbar_loss_rate_per_myr(e[k], n_t["H"], n_t["He"]) - gain
-
-        return self._problem(nuc, source, destruction)
+        return self._problem(self.pbar, source, destruction)
 
     @cached_property
     def _pbar_production(self) -> dict[tuple[str, str], np.ndarray]:

@@ -134,3 +134,36 @@ def tertiary_matrices(
             m[k] = cum[above].sum(axis=0)
         out[tg] = m
     return out
+
+
+def one_march_rates(ekin_gev, production, gas_cm3, tertiaries: bool = True):
+    """The antiprotons' source and destruction rate for a march down in energy that solves
+    the tertiaries exactly (both transport engines).
+
+    ``production``: (projectile, target) -> M[k, j] (cm^3/Myr per GeV, the matrices of
+    :class:`~escapade.nuclear.antiprotons.PbarProduction`); ``gas_cm3``: target -> density
+    (cm^-3, any shape). Returns ``source(k, parents, own)``, Q[k] in 1/(cm^3 GeV Myr) from the
+    projectiles' densities ``parents[p]`` and the antiprotons' own ``own`` (arrays with the
+    energy first), and ``destruction(k)`` in 1/Myr. A pbar has less energy than its projectile
+    and a non-annihilating collision (Tan & Ng 1983, :func:`tertiary_matrices`) lowers it, so
+    M and T vanish for j < k: energy k reads the projectiles down to k, its own energies
+    above k as a source, and T[k, k] lowers the destruction rate (the tertiaries' fixed
+    point, reached in one march).
+    """
+    e = np.asarray(ekin_gev, dtype=float)
+    tert = tertiary_matrices(e) if tertiaries else {}
+
+    def source(k: int, parents, own) -> np.ndarray:
+        q = 0.0
+        for (p, t), m in production.items():
+            if p in parents:
+                q = q + np.tensordot(m[k, k:], parents[p][k:], axes=(0, 0)) * gas_cm3[t]
+        for t, tm in tert.items():
+            q = q + np.tensordot(tm[k, k + 1 :], own[k + 1 :], axes=(0, 0)) * gas_cm3[t]
+        return q + np.zeros_like(gas_cm3["H"])
+
+    def destruction(k: int) -> np.ndarray:
+        gain = sum((tm[k, k] * gas_cm3[t] for t, tm in tert.items()), np.zeros_like(gas_cm3["H"]))
+        return pbar_loss_rate_per_myr(float(e[k]), gas_cm3["H"], gas_cm3["He"]) - gain
+
+    return source, destruction
