@@ -12,9 +12,14 @@ proton dipole amplitude at 0.1, 1 and 10 TeV and its direction (3D), B/C at 10 a
 Usage::
 
     python scripts/make_3d_science_table.py -o science3d.json [--nxy 61 --nz 21 --n-ekin 10]
-        [--field pshirkov2011_ass] [--workers 2]
+        [--field pshirkov2011_ass] [--workers 2] [--threads 1] [--species 1H]
+        [--rows 0.85:100,0:10] [--geometry 3d]
 
-Writes a JSON file and prints the Markdown table of docs/transport3d.md.
+Writes a JSON file and prints the Markdown table of docs/transport3d.md. ``--species`` (comma
+list) propagates fewer species than the table's nine: the proton columns need 1H alone (no
+species feeds it), B/C needs 10B, 11B, 12C, 13C and their parents. ``--rows`` keeps the
+listed (tau, parallel_ratio) pairs; ``--geometry`` one engine; ``--threads`` sets
+``solver.threads`` (the 3D engine's march workers; default: the cores of the process).
 """
 
 from __future__ import annotations
@@ -53,8 +58,10 @@ def make_config(args, geometry: str, tau: float, ratio: float):
     d["diffusion"].update(tau=tau, parallel_ratio=ratio)
     d["field"] = {"model": args.field}
     d["species"] = copy.deepcopy(d["species"])
-    d["species"].update(z_max=None, propagate=SPECIES, antiprotons=False)
+    d["species"].update(z_max=None, propagate=args.species, antiprotons=False)
     d["species"]["abundances"] = args.abundances
+    if args.threads is not None:
+        d.setdefault("solver", {})["threads"] = args.threads
     return validate_config(d)
 
 
@@ -65,16 +72,18 @@ def _interp(e, y, at):
 def summarise(ds, geometry: str, r_sun: float) -> dict:
     e = ds.ekin_gev_per_n.values
     flux = ds.flux_local
-    bc = (flux.sel(species="10B") + flux.sel(species="11B")) / (
-        flux.sel(species="12C") + flux.sel(species="13C")
-    )
     out = {
-        "bc": {f"{x:g}": _interp(e, bc.values, x) for x in BC_E},
+        "bc": None,
         "dipole": {
             f"{x:g}": _interp(e, ds.anisotropy.sel(species="1H").values, x) for x in DIPOLE_E
         },
         "run_seconds": float(ds.attrs["run_seconds"]),
     }
+    if {"10B", "11B", "12C", "13C"} <= set(ds.species.values.tolist()):
+        bc = (flux.sel(species="10B") + flux.sel(species="11B")) / (
+            flux.sel(species="12C") + flux.sel(species="13C")
+        )
+        out["bc"] = {f"{x:g}": _interp(e, bc.values, x) for x in BC_E}
     k10 = int(np.argmin(np.abs(np.log(e / 10.0))))
     if geometry == "3d":
         plane = ds.density_plane.sel(species="1H").isel(ekin_gev_per_n=k10)
@@ -113,6 +122,10 @@ def one(job):
     return (geometry, tau, ratio), res
 
 
+def _num(v) -> str:
+    return "-" if v is None else f"{v:.4f}"
+
+
 def table(results: dict) -> str:
     rows = [
         "| tau | D_perp/D_par | engine | N(4)/N_sun | N(11)/N_sun | N(14)/N_sun | "
@@ -125,7 +138,7 @@ def table(results: dict) -> str:
                 r = results.get((geo, tau, ratio))
                 if r is None:
                     continue
-                p, a, bc = r["profile"], r["dipole"], r["bc"]
+                p, a, bc = r["profile"], r["dipole"], r["bc"] or {"10": None, "100": None}
                 lb = (
                     f"{r['dipole_l_deg']['1000']:.0f}, {r['dipole_b_deg']['1000']:.1f}"
                     if geo == "3d"
@@ -134,7 +147,7 @@ def table(results: dict) -> str:
                 rows.append(
                     f"| {tau} | {1 / ratio:.0e} | {geo} | {p['4']:.3f} | {p['11']:.3f} | "
                     f"{p['14']:.3f} | {a['100']:.2e} | {a['1000']:.2e} | {a['10000']:.2e} | "
-                    f"{lb} | {bc['10']:.4f} | {bc['100']:.4f} |"
+                    f"{lb} | {_num(bc['10'])} | {_num(bc['100'])} |"
                 )
     return "\n".join(rows)
 
@@ -148,12 +161,21 @@ def main() -> None:
     ap.add_argument("--n-ekin", type=int, default=10)
     ap.add_argument("--field", default="pshirkov2011_ass")
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--species", default=",".join(SPECIES))
+    ap.add_argument("--rows", default=None, help="tau:ratio pairs, e.g. 0.85:100,0:10")
+    ap.add_argument("--geometry", choices=("2d", "3d"), default=None)
     args = ap.parse_args()
     from escapade.config.abundance_presets import preset
 
+    args.species = args.species.split(",")
     ams = preset("ams02")
-    args.abundances = {n: float(ams.get(n, 0.0)) for n in SPECIES}
-    jobs = [(args, g, t, r) for t in TAUS for r in RATIOS for g in ("2d", "3d")]
+    args.abundances = {n: float(ams.get(n, 0.0)) for n in args.species}
+    rows = [(t, r) for t in TAUS for r in RATIOS]
+    if args.rows:
+        rows = [tuple(float(v) for v in pair.split(":")) for pair in args.rows.split(",")]
+    geos = (args.geometry,) if args.geometry else ("2d", "3d")
+    jobs = [(args, g, t, r) for t, r in rows for g in geos]
     results = {}
     with ProcessPoolExecutor(args.workers) as pool:
         for key, res in pool.map(one, jobs):

@@ -43,13 +43,17 @@ def _spectrum() -> np.ndarray:
     return 1e-9 * EKIN**-2.7
 
 
-def _solution(shape_values: np.ndarray, coords: dict, geometry: str) -> escapade.Solution:
-    """A hand-built solution whose 1H density is spectrum(T) x ``shape_values``."""
+def _solution(
+    shape_values: np.ndarray, coords: dict, geometry: str, species=("1H",)
+) -> escapade.Solution:
+    """A hand-built solution whose densities (1H, and e.g. e-) are spectrum(T) x
+    ``shape_values``."""
     dims = ("species", "ekin_gev_per_n", *coords)
-    density = _spectrum()[None, :, *([None] * len(coords))] * shape_values[None, None]
+    one = _spectrum()[None, :, *([None] * len(coords))] * shape_values[None, None]
+    density = np.concatenate([one] * len(species))
     ds = xr.Dataset(
         {"density": (dims, density)},
-        coords={"species": ["1H"], "ekin_gev_per_n": EKIN, **coords},
+        coords={"species": list(species), "ekin_gev_per_n": EKIN, **coords},
         attrs={"config_toml": escapade.dump_config(_config(geometry))},
     )
     return escapade.Solution.from_dataset(ds)
@@ -60,11 +64,12 @@ def _shape_rz(r, z):
     return (1.0 + r / 5.0) * (1.0 - (r / R_MAX) ** 2) * (1.0 - (z / H) ** 2)
 
 
-def _solution_3d(shape_xyz, nxy: int = 81, nz: int = 21) -> escapade.Solution:
+def _solution_3d(shape_xyz, nxy: int = 81, nz: int = 21, species=("1H",)) -> escapade.Solution:
     x = np.linspace(-R_MAX, R_MAX, nxy)
     z = np.linspace(-H, H, nz)
     xx, yy, zz = np.meshgrid(x, x, z, indexing="ij")
-    return _solution(shape_xyz(xx, yy, zz), {"x_kpc": x, "y_kpc": x, "z_kpc": z}, "3d")
+    coords = {"x_kpc": x, "y_kpc": x, "z_kpc": z}
+    return _solution(shape_xyz(xx, yy, zz), coords, "3d", species)
 
 
 def _lonlat(nside: int):
@@ -116,6 +121,29 @@ def _direct_columns(gas: AnalyticGas, lon: float, lat: float, n: int = 200_000) 
     r = np.hypot(x, y)
     dens = (gas.n_hi_cm3(r, z), 2.0 * gas.n_h2_cm3(r, z), gas.n_hii_cm3(r, z))
     return np.array([np.sum(d) * s_max / n * KPC_CM for d in dens])
+
+
+def test_ic_and_bremsstrahlung_of_an_axisymmetric_3d_solution_give_the_rz_maps():
+    """Electrons as well as protons: the 3D maps of IC (the volume emissivity through the
+    kernel of UNIT_VOLUME) and bremsstrahlung (the gas kernel) against the (R, z) path, as
+    the pi0 test above. Measured: IC within 0.24 % in every pixel (median 0.04 %),
+    bremsstrahlung within 0.21 %. A wrong ISRF position (R vs x), a missing phase of the
+    bremsstrahlung or a kernel in the wrong units shows here."""
+    nside = 16
+    sp = ("1H", "e-")
+    sol3 = _solution_3d(lambda x, y, z: _shape_rz(np.hypot(x, y), z), species=sp)
+    r, z = np.linspace(0.0, R_MAX, 201), np.linspace(-H, H, 161)
+    sol2 = _solution(_shape_rz(r[:, None], z[None, :]), {"r_kpc": r, "z_kpc": z}, "2d", sp)
+    m3 = escapade.skymap(sol3, (2.0, 20.0), nside)
+    m2 = escapade.skymap(sol2, (2.0, 20.0), nside)
+    assert m3.meta["process"] == m2.meta["process"] == "pi0+IC+bremsstrahlung"
+    assert set(m3.maps) == set(m2.maps)
+    for component in ("IC", "bremsstrahlung", "pi0", "total"):
+        rel = np.abs(m3.maps[component] / m2.maps[component] - 1.0)
+        assert rel.max() < 5e-3, (component, rel.max())
+    assert 0.01 < np.median(m3.maps["IC"] / m3.maps["total"]) < 0.99
+    with pytest.raises(ValueError, match="ic_anisotropic"):
+        escapade.skymap(sol3, (2.0, 20.0), nside, ic_anisotropic=True)
 
 
 def test_q_one_gives_the_analytic_gas_columns():

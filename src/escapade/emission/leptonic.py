@@ -133,7 +133,8 @@ def _isrf_of(ds):
 
 
 def ic_emissivity_band(ds, band, density: xr.DataArray | None = None) -> xr.DataArray:
-    """Inverse-Compton volume emissivity over ``band`` on (R, z): ph cm^-3 s^-1 sr^-1.
+    """Inverse-Compton volume emissivity over ``band`` on (R, z), or on (x, y, z) for a
+    solution of the 3D engine: ph cm^-3 s^-1 sr^-1.
 
     ``ds``: a solution (for its ISRF model and, unless ``density`` is given, its full
     density). ``density`` may be ``ds.density_midplane`` (then the result is on R at
@@ -144,14 +145,19 @@ def ic_emissivity_band(ds, band, density: xr.DataArray | None = None) -> xr.Data
     ekin = np.ascontiguousarray(dens["ekin_gev_per_n"].values, dtype=float)
     temps = tuple(float(c.t_k) for c in isrf.components)
     vecs = _ic_vectors(ekin.tobytes(), tuple(float(b) for b in band), temps)
-    r = dens["r_kpc"].values
-    z = dens["z_kpc"].values if "z_kpc" in dens.dims else np.zeros(1)
-    rr, zz = np.meshgrid(r, z, indexing="ij")
-    dil = isrf.dilutions(rr, zz)  # (n_c, nr, nz)
+    if "x_kpc" in dens.dims:  # a 3D solution: the axisymmetric ISRF at R = sqrt(x^2 + y^2)
+        dims = ("x_kpc", "y_kpc", "z_kpc")
+        xx, yy, zz = np.meshgrid(*(dens[d].values for d in dims), indexing="ij")
+        dil = isrf.dilutions(np.hypot(xx, yy), zz)  # (n_c, nx, ny, nz)
+    else:
+        dims = ("r_kpc", "z_kpc") if "z_kpc" in dens.dims else ("r_kpc",)
+        z = dens["z_kpc"].values if "z_kpc" in dens.dims else np.zeros(1)
+        rr, zz = np.meshgrid(dens["r_kpc"].values, z, indexing="ij")
+        dil = isrf.dilutions(rr, zz)  # (n_c, nr, nz)
+        dil = dil if "z_kpc" in dens.dims else dil[:, :, 0]
     total = None
     for vec, d in zip(vecs, dil, strict=True):
-        part = _apply(vec, dens)
-        part = part * (d if "z_kpc" in dens.dims else d[:, 0])
+        part = _apply(vec, dens).transpose(*dims) * d
         total = part if total is None else total + part
     total.attrs = {
         "units": "ph cm^-3 s^-1 sr^-1",

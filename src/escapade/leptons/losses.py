@@ -102,19 +102,28 @@ class LeptonLosses:
             )
         return self._ic_cache[key]
 
-    def fields_on(self, r_kpc, z_kpc):
-        key = (np.asarray(r_kpc).tobytes(), np.asarray(z_kpc).tobytes())
+    def fields_on(self, r_kpc, z_kpc, points: bool = False):
+        """Magnetic energy density (GeV/cm^3) and ISRF dilutions on the grid of the axes
+        ``r_kpc`` x ``z_kpc``, or with ``points`` at the points (r_kpc[i], z_kpc[i])
+        (cached)."""
+        key = (np.asarray(r_kpc).tobytes(), np.asarray(z_kpc).tobytes(), points)
         if key not in self._maps:
-            rr, zz = np.meshgrid(r_kpc, z_kpc, indexing="ij")
+            if points:
+                rr, zz = np.broadcast_arrays(np.asarray(r_kpc, float), np.asarray(z_kpc, float))
+            else:
+                rr, zz = np.meshgrid(r_kpc, z_kpc, indexing="ij")
             self._maps[key] = (
                 self.b_field.energy_density_gev_cm3(rr, zz),
                 self.isrf.dilutions(rr, zz),
             )
         return self._maps[key]
 
-    def rate_gev_s(self, ekin_gev: float, gas, r_kpc, z_kpc) -> dict[str, np.ndarray]:
-        """Every loss process on the grid (GeV/s), by name, each (nr, nz)."""
-        u_b, dil = self.fields_on(r_kpc, z_kpc)
+    def rate_gev_s(
+        self, ekin_gev: float, gas, r_kpc, z_kpc, points: bool = False
+    ) -> dict[str, np.ndarray]:
+        """Every loss process (GeV/s), by name, each (nr, nz) on the grid of the axes, or
+        with ``points`` one value per point (r_kpc[i], z_kpc[i]) (the 3D engine's nodes)."""
+        u_b, dil = self.fields_on(r_kpc, z_kpc, points)
         ic = np.tensordot(self.ic_rate_per_dilution(ekin_gev), dil, axes=(0, 0))
         out = {"synchrotron": synchrotron_rate_gev_s(ekin_gev, u_b), "inverse_compton": ic}
         zero = np.zeros_like(u_b)
@@ -127,5 +136,5 @@ class LeptonLosses:
             out.update(bremsstrahlung=zero, ionisation=zero, coulomb=zero)
         return out
 
-    def total_gev_s(self, ekin_gev: float, gas, r_kpc, z_kpc) -> np.ndarray:
-        return sum(self.rate_gev_s(ekin_gev, gas, r_kpc, z_kpc).values())
+    def total_gev_s(self, ekin_gev: float, gas, r_kpc, z_kpc, points: bool = False) -> np.ndarray:
+        return sum(self.rate_gev_s(ekin_gev, gas, r_kpc, z_kpc, points).values())

@@ -40,6 +40,26 @@ def build_lepton_losses(cfg: Config):
     )
 
 
+def lepton_energies(ekin_gev: np.ndarray, refinement: int) -> np.ndarray:
+    """The lepton march's energies: ``refinement`` log steps per step of ``ekin_gev``
+    (log-spaced), so that every ``refinement``-th one is a model energy."""
+    return np.geomspace(ekin_gev[0], ekin_gev[-1], (ekin_gev.size - 1) * refinement + 1)
+
+
+def electron_injection(cfg: Config, ekin_gev: np.ndarray) -> np.ndarray:
+    """Primary e- injection per GeV (unnormalised) at ``ekin_gev``: the broken power law in
+    rigidity of ``[leptons]`` (``electron_rigidity_index``, ``electron_break_*``)."""
+    lc = cfg.leptons
+    nuc = LEPTON_PARTICLES["e-"]
+    spec = InjectionSpectrum(
+        index=lc.electron_rigidity_index,
+        reference_rigidity_gv=cfg.source.spectrum_reference_rigidity_gv,
+        break_rigidities_gv=tuple(lc.electron_break_rigidities_gv),
+        break_indices=tuple(lc.electron_break_indices),
+    )
+    return spec.per_rigidity(nuc.rigidity_gv(ekin_gev)) * nuc.drigidity_dekin(ekin_gev)
+
+
 class LeptonChain:
     """The lepton methods of :class:`~escapade.model.Model` (a mixin: they use its grid,
     gas, losses and solver)."""
@@ -51,8 +71,8 @@ class LeptonChain:
         Its every r-th energy is a model energy; the march runs on it (the stiff electron
         losses need the finer step for BDF2 to stay well below 1 %, see docs/leptons.md).
         """
-        g, r = self.grid, self.cfg.leptons.energy_refinement
-        e = np.geomspace(g.ekin_gev_per_n[0], g.ekin_gev_per_n[-1], (g.n_ekin - 1) * r + 1)
+        g = self.grid
+        e = lepton_energies(g.ekin_gev_per_n, self.cfg.leptons.energy_refinement)
         return Grid(g.r_max_kpc, g.halo_height_kpc, g.nr, g.nz, e)
 
     def _on_model_grid(self, res: MarchResult) -> MarchResult:
@@ -78,16 +98,7 @@ class LeptonChain:
 
     def electron_source_spectrum(self) -> np.ndarray:
         """Primary e- injection per GeV at the Sun, unnormalised, on the lepton grid."""
-        lc = self.cfg.leptons
-        nuc = LEPTON_PARTICLES["e-"]
-        e = self.lepton_grid.ekin_gev_per_n
-        spec = InjectionSpectrum(
-            index=lc.electron_rigidity_index,
-            reference_rigidity_gv=self.cfg.source.spectrum_reference_rigidity_gv,
-            break_rigidities_gv=tuple(lc.electron_break_rigidities_gv),
-            break_indices=tuple(lc.electron_break_indices),
-        )
-        return spec.per_rigidity(nuc.rigidity_gv(e)) * nuc.drigidity_dekin(e)
+        return electron_injection(self.cfg, self.lepton_grid.ekin_gev_per_n)
 
     @cached_property
     def _lepton_matrices(self):

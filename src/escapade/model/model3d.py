@@ -10,8 +10,9 @@ species heaviest first (:func:`escapade.transport3d.march.march3d`) and returns 
 Dataset of :mod:`escapade.model.output3d`.
 
 Secondary antiprotons (``species.antiprotons``) are marched after 1H and 4He, with their
-tertiaries solved in the same march (:meth:`Model3D.pbar_problem`). What the 3D engine does
-not have yet (a one-line error names the key): reacceleration, convection and leptons.
+tertiaries solved in the same march (:meth:`Model3D.pbar_problem`); electrons and positrons
+(``[leptons] enabled``) after the nuclei (:mod:`escapade.model.leptons3d`). What the 3D
+engine does not have yet (a one-line error names the key): reacceleration and convection.
 """
 
 from __future__ import annotations
@@ -44,8 +45,10 @@ from ..transport3d.coefficients import diffusion_fields, source_turbulence_q
 from ..transport3d.march import MarchResult3D, OperatorCache, SpeciesProblem3D, march3d
 from ..transport3d.memory import check_memory_3d
 from ..transport3d.solver import RTOL_3D, AMGSolver
+from .leptons import build_lepton_losses
+from .leptons3d import LeptonChain3D
 from .model import antiproton_species, build_network, injection_spectrum, resolve_abundances
-from .particles import local_flux_from_density
+from .particles import LEPTON_PARTICLES, local_flux_from_density
 
 log = logging.getLogger("escapade.model")
 
@@ -58,13 +61,13 @@ def _refuse_unsupported(cfg: Config) -> None:
     off = {
         "reacceleration.v_alfven_km_s": cfg.reacceleration.v_alfven_km_s > 0,
         "convection.v0_km_s": cfg.convection.v0_km_s != 0 or cfg.convection.dvdz_km_s_per_kpc != 0,
-        "leptons.enabled": cfg.leptons.enabled,
     }
     for key, on in off.items():
         if on:
             raise ConfigError(
                 f"{key} is not available with transport.geometry = '3d' (the 3D engine solves "
-                "diffusion, losses, spallation and decay of nuclei, and antiprotons); switch it "
+                "diffusion, losses, spallation and decay of nuclei, antiprotons and leptons); "
+                "switch it "
                 "off or use '2d'"
             )
 
@@ -135,8 +138,15 @@ def _scaled(progress: Callable[[], None] | None, total: int, ticks: int):
     return tick
 
 
+def _lepton_marches(cfg: Config) -> float:
+    """The lepton marches as species-equivalents of model energies (memory estimate)."""
+    if not cfg.leptons.enabled:
+        return 0
+    return (3 if cfg.leptons.secondaries else 1) * cfg.leptons.energy_refinement
+
+
 @dataclass
-class Model3D:
+class Model3D(LeptonChain3D):
     """Grid, gas, sources, field, diffusion and network of one 3D configuration."""
 
     cfg: Config
@@ -156,6 +166,8 @@ class Model3D:
     assemblies: int = 0
     pbar: Nuclide | None = None
     """The antiproton, when ``[species] antiprotons`` is on (marched after 1H and 4He)."""
+    lepton_losses: object | None = None
+    """:class:`escapade.leptons.LeptonLosses` when ``[leptons] enabled`` (marched last)."""
 
     @classmethod
     def from_config(cls, cfg: Config) -> Model3D:
@@ -164,7 +176,7 @@ class Model3D:
         network = build_network(cfg)
         pbar = antiproton_species(cfg, network)
         n_species = len(network.species) + (pbar is not None)
-        check_memory_3d(cfg, n_species, _workers(cfg, n_species))
+        check_memory_3d(cfg, n_species + _lepton_marches(cfg), _workers(cfg, n_species))
         g = cfg.grid
         grid = Grid3D(cfg.galaxy.r_max_kpc, cfg.galaxy.halo_height_kpc, g.nxy, g.nz)
         x, y, z = (grid.to_unknowns(a) for a in grid.mesh())
@@ -187,6 +199,7 @@ class Model3D:
             ),
             AMGSolver(rtol=rtol_3d(cfg)),
             pbar=pbar,
+            lepton_losses=build_lepton_losses(cfg) if cfg.leptons.enabled else None,
         )
         log.info(
             "3D model built: %d species on a %d x %d x %d grid, %d unknowns (%.1f s)",
@@ -217,7 +230,10 @@ class Model3D:
 
     def diffusion_nodes(self, nuc: Nuclide, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(D_perp, D_par) on all nodes at energy index k, kpc^2/Myr."""
-        e = self.ekin_gev_per_n[k]
+        return self.diffusion_at(nuc, float(self.ekin_gev_per_n[k]))
+
+    def diffusion_at(self, nuc: Nuclide, e: float) -> tuple[np.ndarray, np.ndarray]:
+        """(D_perp, D_par) on all nodes at kinetic energy ``e`` (GeV/n), kpc^2/Myr."""
         d_perp, d_par = diffusion_fields(
             self.cfg, *self._mesh, float(nuc.rigidity_gv(e)), float(nuc.beta(e)), q=self._q
         )
@@ -259,16 +275,20 @@ class Model3D:
 
         return self._problem(nuc, source, destruction)
 
-    def _problem(self, nuc: Nuclide, source, destruction) -> SpeciesProblem3D:
-        """A march's inputs: the diffusion tensor and the continuous losses of ``nuc``, with
-        the given ``source(k)`` and ``destruction(k)``."""
-        e = self.ekin_gev_per_n
+    def _problem(
+        self, nuc: Nuclide, source, destruction, energies=None, loss=None
+    ) -> SpeciesProblem3D:
+        """A march's inputs: the diffusion tensor of ``nuc`` at ``energies`` (default the
+        model's), the given ``source(k)`` and ``destruction(k)``, and ``loss(k)`` (default
+        the nuclear continuous losses)."""
+        e = self.ekin_gev_per_n if energies is None else energies
+        if loss is None:
 
-        def loss(k: int) -> np.ndarray:
-            return self.losses.rate_gev_per_n_s(nuc, e[k], self.gas) * MYR_S
+            def loss(k: int) -> np.ndarray:
+                return self.losses.rate_gev_per_n_s(nuc, e[k], self.gas) * MYR_S
 
         cache = OperatorCache(
-            self.grid, self.b, TENSOR_SCHEME, lambda k: self.diffusion_nodes(nuc, k)
+            self.grid, self.b, TENSOR_SCHEME, lambda k: self.diffusion_at(nuc, float(e[k]))
         )
         return SpeciesProblem3D(nuc.name, cache, destruction, loss, source)
 
@@ -315,8 +335,13 @@ class Model3D:
 
     @property
     def output_species(self) -> list[Nuclide]:
-        """The species of the output: the nuclei, then the antiproton when on."""
-        return self.species + ([self.pbar] if self.pbar is not None else [])
+        """The species of the output: the nuclei, the antiproton when on, then e- and e+
+        (e+ with the secondaries)."""
+        out = self.species + ([self.pbar] if self.pbar is not None else [])
+        if self.lepton_losses is not None:
+            names = ("e-", "e+") if self.lepton_ticks() > self.lepton_ekin_gev.size else ("e-",)
+            out = out + [LEPTON_PARTICLES[n] for n in names]
+        return out
 
     @cached_property
     def _mesh(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -349,7 +374,11 @@ class Model3D:
     @property
     def workers(self) -> int:
         """Processes marching the species (:func:`_workers`)."""
-        return _workers(self.cfg, len(self.march_plan()))
+        return self.workers_for(len(self.march_plan()))
+
+    def workers_for(self, marches: int) -> int:
+        """Processes for ``marches`` independent or pipelined marches (:func:`_workers`)."""
+        return _workers(self.cfg, marches)
 
     def solve_species(self, progress: Callable[[], None] | None = None) -> dict[str, MarchResult3D]:
         """March every species (heaviest first) with unnormalised sources: one after the
@@ -372,7 +401,9 @@ class Model3D:
             deps.append(sorted(latest[p] for p in self._parents(name) if p in latest))
             latest[name] = j
         scheme, e = self.cfg.solver.energy_scheme, self.ekin_gev_per_n
-        progress = _scaled(progress, len(self.output_species) * ne, len(plan) * ne)
+        n_leptons = sum(nuc.name in LEPTON_PARTICLES for nuc in self.output_species)
+        lepton_progress = _scaled(progress, n_leptons * ne, self.lepton_ticks())
+        progress = _scaled(progress, (len(self.output_species) - n_leptons) * ne, len(plan) * ne)
 
         def one(j: int, wait=None, done=None) -> tuple[float, int, int]:
             log.debug("solving %s (3D)", plan[j])
@@ -391,7 +422,11 @@ class Model3D:
         for res, (low, _, _) in zip(results, counts, strict=True):
             res.min_over_max = low
         self.assemblies = sum(a for _, a, _ in counts)
-        return {name: results[j] for name, j in latest.items()}
+        out = {name: results[j] for name, j in latest.items()}
+        if self.lepton_losses is not None:
+            with threadpool_limits(1):
+                out.update(self.solve_leptons(out, lepton_progress))
+        return out
 
     def solve(self, full: bool = False, progress: Callable[[], None] | None = None, only=None):
         """Solve the model and return the output :class:`xarray.Dataset`. ``only`` (the

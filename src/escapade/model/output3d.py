@@ -27,8 +27,9 @@ from ..config import dump_config
 from ..constants import C_CM_S, KPC_CM
 from ..galaxy.magnetic_field import field_direction
 from ..numerics.directions import directions
+from .leptons3d import LEPTON_MARCHES, combine_leptons_3d
 from .output import BUDGET_UNIT, DENSITY_UNIT, species_energy_coords
-from .particles import local_flux_from_density
+from .particles import LEPTON_PARTICLES, local_flux_from_density
 
 WINDOW = 3
 """Nodes on each side of the Sun used to interpolate N and grad N there (cubic)."""
@@ -142,18 +143,46 @@ def _attributes_3d(model, results: dict, names: list[str], scale: float, t0: flo
     )
 
 
+def _nucleon_dipole(model, names, nuclear, n_sun, vec) -> np.ndarray:
+    """The dipole of all nucleons per energy (current over density at equal E/n); the
+    antiprotons and leptons are not nucleons of the nuclei (as in 2D)."""
+    a = np.array(
+        [
+            float(nuc.a) if n in nuclear and n != "pbar" else 0.0
+            for n, nuc in zip(names, model.output_species, strict=True)
+        ]
+    )[:, None, None]
+    num = (a * n_sun[..., None] * vec).sum(axis=0)
+    den = (a[..., 0] * n_sun).sum(axis=0)
+    return np.linalg.norm(num, axis=-1) / np.where(den > 0, den, np.inf)
+
+
+def _add_lepton_parts(data_vars: dict, coords: dict, parts: dict) -> None:
+    """``flux_local_leptons`` (lepton_component, energy): the e-/e+ flux by origin."""
+    data_vars["flux_local_leptons"] = (
+        ("lepton_component", "ekin_gev_per_n"),
+        np.stack(list(parts.values())),
+        {"units": "1/(m^2 s sr GeV)", "long_name": "e-/e+ flux at the Sun by origin"},
+    )
+    coords["lepton_component"] = np.array(list(parts), dtype=object)
+
+
 def solution_dataset_3d(model, results: dict, t0: float, full: bool = False):
     """The output :class:`xarray.Dataset` of a 3D ``model`` from its solved ``results``."""
     import xarray as xr
 
     g, e = model.grid, model.ekin_gev_per_n
     names = [n.name for n in model.output_species]
+    nuclear = [n for n in names if n not in LEPTON_PARTICLES]
     r_sun = model.cfg.galaxy.sun_r_kpc
     raw = {}
-    for n in names:
+    for n in nuclear + [k for k in LEPTON_MARCHES if k in results]:
         full_n = np.stack([g.to_full(u) for u in results[n].density])
         raw[n] = (full_n, *sun_values(g, full_n, r_sun))
-    scale = model.normalisation({n: raw[n][1] for n in names})
+    scale = model.normalisation({n: raw[n][1] for n in nuclear})
+    lepton_parts, scale_e = {}, None
+    if "e-:primary" in results:
+        lepton_parts, scale_e = combine_leptons_3d(model, results, raw, scale)
     se, sec = ("species", "ekin_gev_per_n"), ("species", "ekin_gev_per_n", "component")
     n_sun = np.stack([raw[n][1] for n in names]) * scale
     grad = np.stack([raw[n][2] for n in names]) * scale
@@ -162,15 +191,7 @@ def solution_dataset_3d(model, results: dict, t0: float, full: bool = False):
     flux = np.stack(
         [local_flux_from_density(nuc, e, n_sun[i]) for i, nuc in enumerate(model.output_species)]
     )
-    # the nucleons' dipole: antiprotons are not nucleons of the nuclei (as in 2D)
-    a = np.array(
-        [
-            0.0 if n == "pbar" else float(nuc.a)
-            for n, nuc in zip(names, model.output_species, strict=True)
-        ]
-    )[:, None, None]
-    num = (a * n_sun[..., None] * vec).sum(axis=0)
-    den = (a[..., 0] * n_sun).sum(axis=0)
+    dipole_all = _nucleon_dipole(model, names, nuclear, n_sun, vec)
     data_vars = {
         "flux_local": (
             se,
@@ -190,7 +211,7 @@ def solution_dataset_3d(model, results: dict, t0: float, full: bool = False):
         ),
         "anisotropy_all_nuclei": (
             ("ekin_gev_per_n",),
-            np.linalg.norm(num, axis=-1) / np.where(den > 0, den, np.inf),
+            dipole_all,
             {"units": "1", "long_name": "dipole of all nucleons (current / density at equal E/n)"},
         ),
         "dipole_vector": (
@@ -236,6 +257,11 @@ def solution_dataset_3d(model, results: dict, t0: float, full: bool = False):
             np.stack([raw[n][0] for n in names]) * scale,
             {"units": DENSITY_UNIT},
         )
-    ds = xr.Dataset(data_vars, coords=_coords_3d(g, names, e))
+    coords = _coords_3d(g, names, e)
+    if lepton_parts:
+        _add_lepton_parts(data_vars, coords, lepton_parts)
+    ds = xr.Dataset(data_vars, coords=coords)
     ds.attrs.update(_attributes_3d(model, results, names, scale, t0))
+    if scale_e is not None:
+        ds.attrs["electron_source_normalisation"] = scale_e
     return ds

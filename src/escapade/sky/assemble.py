@@ -26,8 +26,8 @@ I(l, b) = I(-l, b) still holds.
 
 Solutions of the 3D engine (``[transport] geometry = "3d"``, densities on x_kpc, y_kpc,
 z_kpc): q(x, y, z) is projected through the 3D gas (the survey gas's 3D face or the analytic
-gas) by the grid kernel of :mod:`escapade.sky.kernel3d`; pi0 decay only (the 3D engine has
-no leptons), with ``meta["leptons"]`` saying so.
+gas) by the grid kernel of :mod:`escapade.sky.kernel3d`, with IC and bremsstrahlung of its
+3D e- and e+ when it has them (isotropic IC only); ``meta["leptons"]`` says which.
 """
 
 from __future__ import annotations
@@ -42,7 +42,13 @@ from astropy_healpix import healpix_to_lonlat, nside_to_npix
 from ..constants import KPC_CM
 from ..galaxy.gas import AnalyticGas
 from ..solution import Solution, as_solution
-from .assemble3d import PI0_ONLY_3D, gas_phase_maps_3d, is_3d_solution, solution3d_maps
+from .assemble3d import (
+    LEPTONS_3D,
+    PI0_ONLY_3D,
+    gas_phase_maps_3d,
+    is_3d_solution,
+    solution3d_maps,
+)
 from .components import LEPTONIC, PHASES
 from .geometry import Stepping, gas_of, geometry_of
 from .integrand import (
@@ -213,22 +219,41 @@ def _base_meta(sol: Solution, opts: MapOptions, q, prod, geom, gas) -> dict:
 
 
 def _skymap_3d(sol: Solution, band, nside, pixels, opts: MapOptions) -> SkyMap:
-    """The pi0 maps of a 3D solution (:func:`escapade.sky.assemble3d.solution3d_maps`), NaN
-    off ``pixels``; ``leptons=True`` is a one-line error (the 3D engine has none)."""
-    if opts.leptons:
+    """The maps of a 3D solution (:func:`escapade.sky.assemble3d.solution3d_maps`), NaN
+    off ``pixels``: pi0 per phase, and IC and bremsstrahlung when it has leptons (or
+    ``leptons=True``, a one-line error without them; anisotropic IC is one too)."""
+    from ..emission.leptonic import has_leptons
+
+    present = has_leptons(sol.dataset)
+    with_leptons = present if opts.leptons is None else bool(opts.leptons)
+    if with_leptons and not present:
         raise ValueError(f"leptons = True with a 3D solution: {PI0_ONLY_3D}")
+    if with_leptons and _ic_options(sol, opts.ic_anisotropic, opts.ic_lmax)[0]:
+        raise ValueError(
+            "ic_anisotropic = True with a 3D solution: allowed False (the 3D maps take the "
+            "ISRF as isotropic)"
+        )
     geom = geometry_of(sol)
     gas = opts.gas or gas_of(sol)
-    maps, q, prod = solution3d_maps(sol, band, int(nside), opts, geom, gas)
-    maps["total"] = sum(maps.values())
+    maps, leptonic, q, prod = solution3d_maps(sol, band, int(nside), opts, geom, gas, with_leptons)
+    if with_leptons:
+        maps["pi0"] = sum(maps.values())
+        maps["IC"] = leptonic.pop("IC")
+        maps["bremsstrahlung"] = sum(leptonic.values())
+        maps["total"] = maps["pi0"] + maps["IC"] + maps["bremsstrahlung"]
+    else:
+        maps["total"] = sum(maps.values())
     if pixels is not None:
         off = np.ones(nside_to_npix(nside), bool)
         off[np.asarray(pixels, np.int64)] = False
         for v in maps.values():
             v[off] = np.nan
-    meta = {"process": "pi0", **_base_meta(sol, opts, q, prod, geom, gas)}
+    process = "pi0+IC+bremsstrahlung" if with_leptons else "pi0"
+    meta = {"process": process, **_base_meta(sol, opts, q, prod, geom, gas)}
     meta |= {"cr_geometry": "3d", "cr_grid_nodes": "x".join(map(str, q.shape))}
-    meta["leptons"] = PI0_ONLY_3D
+    meta["leptons"] = LEPTONS_3D if with_leptons else PI0_ONLY_3D
+    if with_leptons:
+        meta["ic_anisotropic"] = False
     return SkyMap(int(nside), (float(band[0]), float(band[1])), maps, meta=meta)
 
 

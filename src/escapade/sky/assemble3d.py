@@ -9,7 +9,10 @@ inverse Compton map, a volume emissivity, does not involve the gas: it stays wit
 
 A solution of the 3D engine (densities on x_kpc, y_kpc, z_kpc) is projected instead by the
 grid kernel of :mod:`escapade.sky.kernel3d` (:func:`solution3d_maps`), through the survey
-gas's 3D face or the analytic gas: pi0 decay only, as the 3D engine has no leptons.
+gas's 3D face or the analytic gas: pi0 decay per phase and, when the solution has electrons
+and positrons, bremsstrahlung (the same kernel) and inverse Compton (the volume emissivity on
+the nodes through the kernel of :data:`escapade.sky.kernel3d.UNIT_VOLUME`; the ISRF taken as
+isotropic).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from .integrand import resample_rz
 from .los3d import gas_kernel, kernel_maps
 
 __all__ = [
+    "LEPTONS_3D",
     "PI0_ONLY_3D",
     "emissivity_on_nodes",
     "gas_phase_maps_3d",
@@ -68,10 +72,13 @@ def gas_phase_maps_3d(sol, band, nside: int, opts, geom, gas, with_leptons: bool
 
 
 PI0_ONLY_3D = (
-    "pi0 decay only: the 3D engine solves nuclei, not electrons and positrons (no IC, "
-    "no bremsstrahlung)"
+    "pi0 decay only: the 3D solution has no electrons and positrons (solve it with [leptons] "
+    "enabled = true for IC and bremsstrahlung)"
 )
-"""The process note of the maps of a 3D solution (``SkyMap.meta["leptons"]``)."""
+"""The process note of the maps of a 3D solution without leptons (``SkyMap.meta["leptons"]``)."""
+
+LEPTONS_3D = "IC (isotropic ISRF, Klein-Nishina) and bremsstrahlung of the 3D e- and e+ densities"
+"""The process note of the maps of a 3D solution with leptons."""
 
 
 def is_3d_solution(sol) -> bool:
@@ -101,13 +108,24 @@ def emissivity_on_nodes(sol, band, opts):
     return q.transpose("x_kpc", "y_kpc", "z_kpc"), prod
 
 
-def solution3d_maps(sol, band, nside: int, opts, geom, gas):
-    """({phase: pi0 map}, q, production) of a 3D solution through ``gas`` (the survey gas's
-    3D face or the analytic gas at R = sqrt(x^2 + y^2)): full-sky RING maps at ``nside``,
-    ph cm^-2 s^-1 sr^-1, by the grid kernel of :mod:`escapade.sky.kernel3d`."""
-    from .kernel3d import GridAxes, grid_kernel, grid_kernel_maps
+def solution3d_maps(sol, band, nside: int, opts, geom, gas, with_leptons: bool = False):
+    """({phase: pi0 map}, {"bremsstrahlung_<phase>": map, "IC": map} or {}, q, production) of a 3D
+    solution through ``gas`` (the survey gas's 3D face or the analytic gas at
+    R = sqrt(x^2 + y^2)): full-sky RING maps at ``nside``, ph cm^-2 s^-1 sr^-1, by the grid
+    kernels of :mod:`escapade.sky.kernel3d`."""
+    from ..emission.leptonic import bremsstrahlung_emissivity_band, ic_emissivity_band
+    from .kernel3d import UNIT_VOLUME, GridAxes, grid_kernel, grid_kernel_maps
 
     q, prod = emissivity_on_nodes(sol, band, opts)
-    axes = GridAxes.of(q["x_kpc"].values, q["y_kpc"].values, q["z_kpc"].values)
+    dims = ("x_kpc", "y_kpc", "z_kpc")
+    axes = GridAxes.of(*(q[d].values for d in dims))
     kernel = grid_kernel(gas, geom, axes, nside)
-    return grid_kernel_maps(kernel, q.values, nside), q, prod
+    leptonic = {}
+    if with_leptons:
+        q_br = bremsstrahlung_emissivity_band(sol, band, he_to_h=opts.he_to_h)
+        brems = grid_kernel_maps(kernel, q_br.transpose(*dims).values, nside)
+        leptonic = {f"bremsstrahlung_{p}": v for p, v in brems.items()}
+        j_ic = ic_emissivity_band(sol, band).transpose(*dims)
+        volume = grid_kernel(UNIT_VOLUME, geom, axes, nside)
+        leptonic["IC"] = grid_kernel_maps(volume, j_ic.values, nside)["volume"]
+    return grid_kernel_maps(kernel, q.values, nside), leptonic, q, prod

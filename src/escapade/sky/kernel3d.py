@@ -56,7 +56,15 @@ from .los3d import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["GridAxes", "GridKernel", "grid_kernel", "grid_kernel_maps", "kernel_nside"]
+__all__ = [
+    "UNIT_VOLUME",
+    "GridAxes",
+    "GridKernel",
+    "UnitVolume",
+    "grid_kernel",
+    "grid_kernel_maps",
+    "kernel_nside",
+]
 
 
 @dataclass(frozen=True)
@@ -123,10 +131,23 @@ def _trilinear_entries(x, y, z, axes: GridAxes):
     return np.stack(idx, axis=-1), np.stack(wts, axis=-1)
 
 
+@dataclass(frozen=True)
+class UnitVolume:
+    """The "gas" of a volume emissivity: one phase, ``"volume"``, equal to 1 everywhere
+    inside the model cylinder. Its kernel K[p, k] = sum_s w_s T_k(x_s) (cm) turns an
+    emissivity in ph cm^-3 s^-1 sr^-1 on the nodes (inverse Compton) into an intensity."""
+
+
+UNIT_VOLUME = UnitVolume()
+"""The volume "gas" of the inverse Compton maps of 3D solutions."""
+
+
 def _densities(gas, lon, lat, s, sun_r_kpc: float) -> dict[str, np.ndarray]:
     """H atoms per cm^3 of each phase at the nodes s (ndir, nodes) along (lon, lat): the 3D
     face of a survey gas (:func:`escapade.sky.los3d.sightline_densities`) or an analytic
-    gas's n_HI, 2 n_H2, n_HII at (R, z)."""
+    gas's n_HI, 2 n_H2, n_HII at (R, z); 1 for :class:`UnitVolume`."""
+    if isinstance(gas, UnitVolume):
+        return {"volume": np.ones_like(s)}
     if has_3d_face(gas):
         return sightline_densities(gas, lon, lat, s)
     cb = np.cos(lat)[:, None]

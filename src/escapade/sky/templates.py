@@ -66,8 +66,8 @@ def process_maps(ds, band, nside: int = 128, **skymap_keywords) -> dict[str, np.
     """Full-sky maps (RING, ph cm^-2 s^-1 sr^-1) of every process in every gas phase.
 
     Keys ``pi0_<phase>``, ``bremsstrahlung_<phase>`` and ``IC`` (leptonic solutions); the
-    keywords are those of :func:`escapade.sky.skymap`. A 3D solution gives ``pi0_<phase>``
-    only (:func:`escapade.sky.assemble3d.solution3d_maps`).
+    keywords are those of :func:`escapade.sky.skymap`. A 3D solution gives the same through
+    its grid kernels (:func:`escapade.sky.assemble3d.solution3d_maps`; isotropic IC).
     """
     from ..emission.leptonic import has_leptons
 
@@ -77,10 +77,10 @@ def process_maps(ds, band, nside: int = 128, **skymap_keywords) -> dict[str, np.
     st = opts.stepping or Stepping()
     geom = geometry_of(sol)
     gas = opts.gas or gas_of(sol)
-    if is_3d_solution(sol):  # pi0 only: the 3D engine has no leptons
-        maps, _, _ = solution3d_maps(sol, band, int(nside), opts, geom, gas)
-        return {f"pi0_{p}": v for p, v in maps.items()}
     with_leptons = has_leptons(sol.dataset) if opts.leptons is None else bool(opts.leptons)
+    if is_3d_solution(sol):
+        maps, leptonic, _, _ = solution3d_maps(sol, band, int(nside), opts, geom, gas, with_leptons)
+        return {f"pi0_{p}": v for p, v in maps.items()} | leptonic
     if has_3d_face(gas):
         maps, _, _ = process_maps_3d(sol, band, nside, opts, geom, gas, with_leptons)
     else:
