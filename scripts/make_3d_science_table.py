@@ -13,7 +13,7 @@ Usage::
 
     python scripts/make_3d_science_table.py -o science3d.json [--nxy 61 --nz 21 --n-ekin 10]
         [--field pshirkov2011_ass] [--workers 2] [--threads 1] [--species 1H]
-        [--rows 0.85:100,0:10] [--geometry 3d]
+        [--rows 0.85:100,0:10] [--geometry 3d] [--fit-dipole]
 
 Writes a JSON file and prints the Markdown table of docs/transport3d.md. ``--species`` (comma
 list) propagates fewer species than the table's nine: the proton columns need 1H alone (no
@@ -111,12 +111,54 @@ def summarise(ds, geometry: str, r_sun: float) -> dict:
     return out
 
 
+FIT_HALF_WIDTH_KPC = (1.5, 1.5, 0.6)
+"""Half widths (x, y, z) of the box of the fitted dipole (:func:`fitted_dipole`)."""
+
+
+def fitted_dipole(ds, cfg) -> dict:
+    """The proton dipole 3 D_ij g_j / c at the Sun with g = grad ln N from a least-squares
+    quadratic (in x, y, z, with the xy term) of ln N over the nodes within
+    :data:`FIT_HALF_WIDTH_KPC` of the Sun, instead of the output's local central
+    differences: the symmetric scheme's grid-scale wiggles, which D_par / D_perp amplifies in
+    the local gradient along b, average out over the box (the source is axisymmetric here,
+    so N has no physical structure on the box's scale)."""
+    from escapade.constants import C_CM_S, KPC_CM
+    from escapade.galaxy.magnetic_field import field_direction
+    from escapade.model.output3d import tensor_at_sun
+    from escapade.numerics.directions import directions
+
+    r_sun = cfg.galaxy.sun_r_kpc
+    dens = ds.density.sel(species="1H").values
+    x, y, z = np.meshgrid(ds.x_kpc.values, ds.y_kpc.values, ds.z_kpc.values, indexing="ij")
+    wx, wy, wz = FIT_HALF_WIDTH_KPC
+    sel = (np.abs(x - r_sun) <= wx) & (np.abs(y) <= wy) & (np.abs(z) <= wz)
+    dx, dy, dz = x[sel] - r_sun, y[sel], z[sel]
+    design = np.c_[np.ones(dx.size), dx, dy, dz, dx**2, dy**2, dz**2, dx * dy]
+    grad = np.array(
+        [np.linalg.lstsq(design, np.log(d[sel]), rcond=None)[0][1:4] for d in dens]
+    )  # 1/kpc, per energy
+    b = field_direction(cfg.field, np.array([r_sun]), np.zeros(1), np.zeros(1))[0]
+    d_perp = ds.diffusion_coefficient_sun_cm2_s.sel(species="1H").values
+    d_par = ds.diffusion_parallel_sun_cm2_s.sel(species="1H").values
+    vec = 3.0 * np.einsum("kij,kj->ki", tensor_at_sun(b, d_perp, d_par), grad) / (C_CM_S * KPC_CM)
+    amp = np.linalg.norm(vec, axis=-1)
+    e = ds.ekin_gev_per_n.values
+    sky = directions(np.stack([-vec[..., 0], vec[..., 1], vec[..., 2]], axis=-1))
+    out = {f"{x:g}": _interp(e, amp, x) for x in DIPOLE_E}
+    nearest = {x: int(np.argmin(np.abs(np.log(e / x)))) for x in DIPOLE_E}  # l wraps at 360
+    out |= {f"l_deg_{x:g}": float(sky["l_deg"][k]) for x, k in nearest.items()}
+    return out
+
+
 def one(job):
     args, geometry, tau, ratio = job
     cfg = make_config(args, geometry, tau, ratio)
     t = time.time()
-    ds = build_model(cfg).solve()
+    full = geometry == "3d" and args.fit_dipole
+    ds = build_model(cfg).solve(full=full)
     res = summarise(ds, geometry, cfg.galaxy.sun_r_kpc)
+    if full:
+        res["dipole_fit"] = fitted_dipole(ds, cfg)
     res["wall_seconds"] = time.time() - t
     print(f"{geometry} tau={tau} ratio={ratio}: {res['wall_seconds']:.0f} s", flush=True)
     return (geometry, tau, ratio), res
@@ -165,6 +207,11 @@ def main() -> None:
     ap.add_argument("--species", default=",".join(SPECIES))
     ap.add_argument("--rows", default=None, help="tau:ratio pairs, e.g. 0.85:100,0:10")
     ap.add_argument("--geometry", choices=("2d", "3d"), default=None)
+    ap.add_argument(
+        "--fit-dipole",
+        action="store_true",
+        help="also the 3D proton dipole from a quadratic fit of ln N around the Sun",
+    )
     args = ap.parse_args()
     from escapade.config.abundance_presets import preset
 
