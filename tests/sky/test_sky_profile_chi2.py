@@ -92,3 +92,22 @@ def test_profile_chi2_takes_a_map_at_another_nside():
     low = fermi_comparison(SkyMap(64, BAND, {"total": coarse}), fit_norm=True)
     assert low.attrs["model_nside"] == 64 and low.attrs["n_bins"] == 180
     assert low.attrs["norm"] == pytest.approx(fine.attrs["norm"], rel=0.1)
+
+
+def test_component_profile_fit_recovers_the_weights_of_the_data():
+    """The data's own intensity map, split into half and a constant, is fitted back with
+    weight 2 and the constant as the isotropic term, chi2 ~ 0 (the profile of the map is the
+    data's profile: equal-area pixels, the same mask and exposure weights)."""
+    from escapade.sky.compare import component_profile_fit
+    from escapade.sky.fermi import load_fermi_maps
+
+    fm = load_fermi_maps()
+    data = np.nan_to_num(fm.intensity(), nan=0.0, posinf=0.0)
+    c = 3.0e-7
+    chi2, norms = component_profile_fit({"half": 0.5 * (data - c)})
+    assert chi2 < 1e-6
+    assert norms["half"] == pytest.approx(2.0, rel=1e-6)
+    assert norms["isotropic"] == pytest.approx(c, rel=1e-5)
+    # a component the data do not want gets weight 0 (non-negative), not a negative one
+    chi2, norms = component_profile_fit({"data": data, "anti": np.cos(np.arange(data.size))})
+    assert norms["data"] == pytest.approx(1.0, rel=1e-3) and norms["anti"] >= 0.0

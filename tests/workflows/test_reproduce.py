@@ -57,6 +57,10 @@ def test_reproduce_fast(tmp_path, capsys):
     assert {"0", "0.85"} <= set(summary["modern"])
     report = (out / "report.md").read_text()
     assert "The letter's claims" in report and "figures/fig3_anisotropy.png" in report
+    # issue 16's profile chi2, with one normalisation and per component
+    assert "per component (tau)" in report
+    for row in summary["letter"]["gamma_sensitivity"]:
+        assert 0.0 < row["min_chi2_profile_components"] <= row["min_chi2_profile"] + 1e-6
     # the stochastic nearby sources (issue 18): P(A < 1e-3) and the DAMPE-sized bumps
     st = summary["stochastic"]
     assert st["realisations"] == 1000 and 0.1 < st["dampe"]["bump"] < 0.5

@@ -515,6 +515,12 @@ class SolverConfig(_Section):
         "tolerance whatever the number; unset: the cores this process may use, 1 in a dask "
         "worker (scans, sampler)",
     )
+    factorization: Literal["ldl", "superlu"] = Field(
+        "ldl",
+        description="direct factorisation of a symmetric energy system: ldl (QDLDL's LDL^T, "
+        "Stellato et al. 2020; half the fill, faster triangular solves) or superlu (SuperLU's "
+        "LU, always used with a wind); the solution is the same to the solves' tolerance",
+    )
     z_symmetry: Literal["auto", "off"] = Field(
         "auto",
         description="auto: an energy whose D, loss and destruction rates and source are "

@@ -24,7 +24,7 @@ The tables are shipped in ``escapade/data/gas`` with their provenance headers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 
 import numpy as np
@@ -184,21 +184,28 @@ class GasOnGrid:
             he_to_h=gas.he_to_h,
         )
 
-    @property
+    # the sums below are read at every energy of every march: computed once, read-only
+    @cached_property
     def h_neutral(self) -> np.ndarray:
         """Neutral hydrogen atoms: n_HI + 2 n_H2."""
-        return self.hi + 2.0 * self.h2
+        return _frozen(self.hi + 2.0 * self.h2)
 
-    @property
+    @cached_property
     def h_total(self) -> np.ndarray:
         """All hydrogen nuclei (targets for spallation): n_HI + 2 n_H2 + n_HII."""
-        return self.h_neutral + self.hii
+        return _frozen(self.h_neutral + self.hii)
 
-    @property
+    @cached_property
     def he(self) -> np.ndarray:
         """Helium nuclei: he_to_h * all hydrogen."""
-        return self.he_to_h * self.h_total
+        return _frozen(self.he_to_h * self.h_total)
 
-    @property
+    @cached_property
     def he_neutral(self) -> np.ndarray:
-        return self.he_to_h * self.h_neutral
+        """Neutral helium atoms: he_to_h * neutral hydrogen."""
+        return _frozen(self.he_to_h * self.h_neutral)
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a

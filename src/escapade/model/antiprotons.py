@@ -59,7 +59,7 @@ class AntiprotonChain:
             name="pbar",
             diffusion=lambda k: self.diffusion_on_faces(nuc, k),
             destruction=destruction,
-            loss=lambda k: self.loss_rate(nuc, k),
+            loss=self.loss_rates(nuc),
             source=source,
             flow_z=self._wind_flow,
             family="pbar",
@@ -104,7 +104,7 @@ class AntiprotonChain:
                 destruction=lambda k: pbar_loss_rate_per_myr(
                     g.ekin_gev_per_n[k], gas.h_total, gas.he
                 ),
-                loss=lambda k: self.loss_rate(nuc, k),
+                loss=self.loss_rates(nuc),
                 source=lambda k, src=src: src[k],
                 flow_z=self._wind_flow,
                 family="pbar",

@@ -22,7 +22,6 @@ import numpy as np
 from ..constants import MYR_S
 from ..numerics.interpolation import interp_positive_log
 from ..transport.forked import shared_zeros
-from ..transport.pipeline import run_pipeline
 from ..transport3d.march import MarchResult3D, SpeciesProblem3D, march3d
 from .leptons import electron_injection, lepton_energies
 from .particles import LEPTON_PARTICLES, local_flux_from_density
@@ -95,7 +94,7 @@ class LeptonChain3D:
             )
 
         out = {"e-:primary": problem("e-", lambda k: spec[k] * shape)}
-        if self.cfg.leptons.secondaries and "1H" in solved:
+        if self.secondary_leptons and "1H" in solved:
             out["e-:secondary"] = problem("e-", self.secondary_lepton_source(solved, "e-"))
             out["e+"] = problem("e+", self.secondary_lepton_source(solved, "e+"))
         return out
@@ -118,10 +117,7 @@ class LeptonChain3D:
                     out=results[j], wait=wait, done=done)  # fmt: skip
             return results[j].min_over_max
 
-        if workers == 1:
-            lows = [one(j) for j in range(len(keys))]
-        else:
-            lows = run_pipeline(ne, [[] for _ in keys], one, workers, self.solver.stats, progress)
+        lows = self.run_marches(ne, [[] for _ in keys], one, workers, progress)
         r = self.cfg.leptons.energy_refinement
         out = {}
         for key, res, low in zip(keys, results, lows, strict=True):
@@ -134,12 +130,17 @@ class LeptonChain3D:
             )
         return out
 
+    @property
+    def secondary_leptons(self) -> bool:
+        """Whether secondary e- and e+ are marched: ``[leptons] secondaries`` and 1H (their
+        projectile) in the network."""
+        return self.cfg.leptons.secondaries and "1H" in self.network.species
+
     def lepton_ticks(self) -> int:
         """Energy steps of the lepton marches (0 without leptons)."""
         if self.lepton_losses is None:
             return 0
-        n = 3 if self.cfg.leptons.secondaries and "1H" in self.network.species else 1
-        return n * self.lepton_ekin_gev.size
+        return (3 if self.secondary_leptons else 1) * self.lepton_ekin_gev.size
 
 
 def combine_leptons_3d(model, results: dict, raw: dict, scale: float) -> tuple[dict, float]:

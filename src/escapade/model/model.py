@@ -259,8 +259,13 @@ class Model(LeptonChain, AntiprotonChain):
 
     def destruction_rate(self, nuc: Nuclide, k: int) -> np.ndarray:
         """Inelastic collisions on H and He plus radioactive decay (1/Myr), (nr, nz)."""
-        e = self.grid.ekin_gev_per_n[k]
-        return self.network.loss_rate_per_myr(nuc.name, e, self.gas.h_total, self.gas.he)
+        return self.destruction_rates(nuc)(k)
+
+    def destruction_rates(self, nuc: Nuclide) -> Callable[[int], np.ndarray]:
+        """:meth:`destruction_rate` as a function of k, its energy dependence tabulated once."""
+        k_h, k_he, dec = self.network.loss_coefficients(nuc.name, self.grid.ekin_gev_per_n)
+        n_h, n_he = self.gas.h_total, self.gas.he
+        return lambda k: k_h[k] * n_h + k_he[k] * n_he + dec[k]
 
     @cached_property
     def _rates(self):
@@ -268,12 +273,17 @@ class Model(LeptonChain, AntiprotonChain):
 
     def loss_rate(self, nuc: Nuclide, k: int) -> np.ndarray:
         """Continuous loss rate b (GeV/n per Myr), (nr, nz): ionisation, Coulomb, adiabatic."""
-        e = self.grid.ekin_gev_per_n[k]
-        b = self.losses.rate_gev_per_n_s(nuc, e, self.gas) * MYR_S
-        if self.convection.enabled:
-            p_n = np.sqrt(e * (e + 2.0 * nuc.mass_per_nucleon_gev))
-            b = b + float(nuc.beta(e)) * p_n * self._wind_divergence / 3.0
-        return b
+        return self.loss_rates(nuc)(k)
+
+    def loss_rates(self, nuc: Nuclide) -> Callable[[int], np.ndarray]:
+        """:meth:`loss_rate` as a function of k, its energy dependence tabulated once."""
+        e = self.grid.ekin_gev_per_n
+        ism = self.losses.rates_on(nuc, e, self.gas)
+        if not self.convection.enabled:
+            return lambda k: ism(k) * MYR_S
+        adiabatic = nuc.beta(e) * np.sqrt(e * (e + 2.0 * nuc.mass_per_nucleon_gev)) / 3.0
+        div = self._wind_divergence
+        return lambda k: ism(k) * MYR_S + adiabatic[k] * div
 
     @cached_property
     def _wind_divergence(self) -> np.ndarray:
@@ -317,8 +327,8 @@ class Model(LeptonChain, AntiprotonChain):
         return SpeciesProblem(
             name=nuc.name,
             diffusion=lambda k: self.diffusion_on_faces(nuc, k),
-            destruction=lambda k: self.destruction_rate(nuc, k),
-            loss=lambda k: self.loss_rate(nuc, k),
+            destruction=self.destruction_rates(nuc),
+            loss=self.loss_rates(nuc),
             source=source,
             flow_z=self._wind_flow,
             family="radioactive" if nuc.name in self.network.radioactive else "stable",
@@ -374,6 +384,7 @@ class Model(LeptonChain, AntiprotonChain):
                 rtol=self.cfg.solver.rtol,
                 coupled_rtol=self.cfg.solver.coupled_rtol,
                 z_symmetry=self.cfg.solver.z_symmetry,
+                factorization=self.cfg.solver.factorization,
             )
         self.stats = self.solver.stats = SolveStats()
         solver = self.solver

@@ -138,7 +138,7 @@ def _scaled(progress: Callable[[], None] | None, total: int, ticks: int):
     return tick
 
 
-def _lepton_marches(cfg: Config) -> float:
+def _lepton_marches(cfg: Config) -> int:
     """The lepton marches as species-equivalents of model energies (memory estimate)."""
     if not cfg.leptons.enabled:
         return 0
@@ -339,7 +339,7 @@ class Model3D(LeptonChain3D):
         (e+ with the secondaries)."""
         out = self.species + ([self.pbar] if self.pbar is not None else [])
         if self.lepton_losses is not None:
-            names = ("e-", "e+") if self.lepton_ticks() > self.lepton_ekin_gev.size else ("e-",)
+            names = ("e-", "e+") if self.secondary_leptons else ("e-",)
             out = out + [LEPTON_PARTICLES[n] for n in names]
         return out
 
@@ -415,10 +415,7 @@ class Model3D(LeptonChain3D):
 
         # BLAS threads on vectors of this size cost more than they give (as in 2D)
         with threadpool_limits(1):
-            if workers == 1:
-                counts = [one(j) for j in range(len(plan))]
-            else:
-                counts = run_pipeline(ne, deps, one, workers, self.solver.stats, progress)
+            counts = self.run_marches(ne, deps, one, workers, progress)
         for res, (low, _, _) in zip(results, counts, strict=True):
             res.min_over_max = low
         self.assemblies = sum(a for _, a, _ in counts)
@@ -427,6 +424,15 @@ class Model3D(LeptonChain3D):
             with threadpool_limits(1):
                 out.update(self.solve_leptons(out, lepton_progress))
         return out
+
+    def run_marches(self, ne: int, deps: list, one: Callable, workers: int, progress) -> list:
+        """``one(j)`` for every march j: in order on this process (``workers`` = 1), else as
+        a pipeline down the ``ne`` energies on ``workers`` processes
+        (:func:`escapade.transport.pipeline.run_pipeline`, ``deps[j]`` the marches j reads);
+        the list of their returns."""
+        if workers == 1:
+            return [one(j) for j in range(len(deps))]
+        return run_pipeline(ne, deps, one, workers, self.solver.stats, progress)
 
     def solve(self, full: bool = False, progress: Callable[[], None] | None = None, only=None):
         """Solve the model and return the output :class:`xarray.Dataset`. ``only`` (the

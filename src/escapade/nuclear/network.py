@@ -291,16 +291,21 @@ class Network:
         nuc = self.nuclides[name]
         return inelastic_mb(self.inelastic, nuc.z, nuc.a, target, ekin_gev_per_n)
 
+    def loss_coefficients(self, name: str, ekin_gev_per_n):
+        """(beta c sigma_H, beta c sigma_He in cm^3/Myr, 1/(gamma tau) in 1/Myr) of ``name``
+        on an energy array: the destruction rate is k_H n_H + k_He n_He + decay."""
+        e = np.atleast_1d(np.asarray(ekin_gev_per_n, dtype=float))
+        k = self.nuclides[name].beta(e) * RATE_CM3_PER_MYR_PER_MB
+        return (
+            k * self.inelastic_mb(name, "H", e),
+            k * self.inelastic_mb(name, "He", e),
+            self.decay_rate_per_myr(name, e),
+        )
+
     def loss_rate_per_myr(self, name: str, ekin_gev_per_n: float, n_h_cm3, n_he_cm3):
         """Destruction rate (1/Myr): beta c (n_H sigma_H + n_He sigma_He) + 1/(gamma tau)."""
-        e = float(ekin_gev_per_n)
-        nuc = self.nuclides[name]
-        k = float(nuc.beta(e)) * RATE_CM3_PER_MYR_PER_MB
-        s_h = float(self.inelastic_mb(name, "H", e))
-        s_he = float(self.inelastic_mb(name, "He", e))
-        return k * (np.asarray(n_h_cm3) * s_h + np.asarray(n_he_cm3) * s_he) + float(
-            self.decay_rate_per_myr(name, e)
-        )
+        k_h, k_he, dec = (float(c[0]) for c in self.loss_coefficients(name, ekin_gev_per_n))
+        return k_h * np.asarray(n_h_cm3) + k_he * np.asarray(n_he_cm3) + dec
 
     def at_energies(self, ekin_gev_per_n) -> NetworkRates:
         """Tabulate every rate coefficient of the network on an energy array."""

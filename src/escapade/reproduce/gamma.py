@@ -13,6 +13,10 @@ in two ways:
   exposure-weighted bins, statistical errors) with one free normalisation of the whole model
   and a free isotropic term (:func:`escapade.sky.compare.fermi_comparison` with
   ``fit_norm=True``): ``chi2_profile``, the number issue 16 asks of a real gas;
+* the same profile with a free normalisation per component (pi0 + bremsstrahlung of each
+  gas phase, IC) and a free isotropic term
+  (:func:`escapade.sky.compare.component_profile_fit`): ``chi2_profile_components``, how far
+  the shapes alone go;
 * the template likelihood of the counts map (:func:`escapade.sky.likelihood.fit_templates`):
   free non-negative normalisations of pi0 + bremsstrahlung of each gas phase, of the IC and,
   in the rows with point sources, of the 4FGL-DR2 map; the isotropic term with a Gaussian
@@ -91,7 +95,7 @@ def _likelihood_vars(templates: dict, ps_map: np.ndarray) -> dict:
 def _gas_record(full, updates: dict, nside: int, ps_map: np.ndarray):
     """(the profile and the likelihood of the CR densities of ``full`` through one gas, the
     data profile with its errors)."""
-    from ..sky.compare import fermi_comparison, regrid
+    from ..sky.compare import component_profile_fit, fermi_comparison, regrid
     from ..sky.templates import phase_templates, process_maps, skymap_of_processes
     from ..solution import Solution
 
@@ -99,8 +103,13 @@ def _gas_record(full, updates: dict, nside: int, ps_map: np.ndarray):
     maps = process_maps(sol, GAMMA_BAND, nside)
     cmp = fermi_comparison(skymap_of_processes(maps, nside, GAMMA_BAND), fit_norm=True)
     templates = {k: regrid(v, FERMI_NSIDE) for k, v in phase_templates(maps).items()}
+    chi2_components, _ = component_profile_fit(templates)
     ds = xr.Dataset(
-        {**_profile_vars(cmp), **_likelihood_vars(templates, ps_map)},
+        {
+            **_profile_vars(cmp),
+            "chi2_profile_components": ((), chi2_components),
+            **_likelihood_vars(templates, ps_map),
+        },
         coords={"l_deg": cmp["l_deg"].values},
     )
     data = xr.Dataset(
@@ -117,7 +126,8 @@ def gamma_record(best: Config, nside: int, gas_models: dict | None = None) -> xr
     """Figure 1's emissivity vs R and, per gas model, the profile and the likelihood.
 
     Variables ``gas_*`` over ``gas_model`` (and ``point_sources`` = no/yes, ``template``):
-    ``gas_chi2_profile``, ``gas_profile_norm``, ``gas_profile_isotropic``,
+    ``gas_chi2_profile``, ``gas_chi2_profile_components``, ``gas_profile_norm``,
+    ``gas_profile_isotropic``,
     ``gas_profile_model`` / ``_pi0`` / ``_ic`` / ``_brems`` (l_deg), ``gas_minus2lnl``,
     ``gas_systematic_fraction``, ``gas_norm``, ``gas_norm_error``; ``profile_data`` and
     ``profile_error`` (l_deg); ``emissivity`` (radius_kpc).

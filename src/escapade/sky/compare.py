@@ -11,6 +11,12 @@ foreground model A: I(>100 MeV) = 7.2e-6 cm^-2 s^-1 sr^-1 over 0.1-820 GeV, a po
 of index 2.32 cut off at 279 GeV) integrated over the band (1.29e-7 for 2-20 GeV); a
 number is a fixed constant in ph cm^-2 s^-1 sr^-1. ``fit_norm=True`` also fits a
 normalisation factor of the model (a stand-in for missing components).
+
+:func:`component_profile_fit`: the same profile with a free non-negative normalisation per
+component (each gas phase's pi0 + bremsstrahlung, the IC) and a free isotropic term
+(non-negative least squares, Lawson & Hanson 1974, ``scipy.optimize.nnls``): how well the
+shapes of the components can describe the profile once their relative weights (X_CO, the
+dark-gas dust-to-gas ratio, the ISRF) are not fixed in advance.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from .profiles import profile_of_map
 
 __all__ = [
     "IGRB_ACKERMANN2015",
+    "component_profile_fit",
     "fermi_comparison",
     "igrb_intensity",
     "isotropic_term",
@@ -187,3 +194,24 @@ def fermi_comparison(
         "components": ",".join(parts),
     }
     return out
+
+
+def component_profile_fit(templates: dict, b_max_deg: float = 5.0, l_bin_deg: float = 2.0):
+    """chi2 of the longitude profile (as :func:`fermi_comparison`: the data's mask, exposure
+    weighting and statistical errors) with one free normalisation >= 0 per map of
+    ``templates`` (name -> HEALPix intensity map of the 2-20 GeV band, any nside) and a free
+    isotropic term >= 0; returns (chi2, {name: normalisation, "isotropic": c})."""
+    from scipy.optimize import nnls
+
+    fm = load_fermi_maps()
+    names = list(templates)
+    smap = SkyMap(fm.nside, fm.band, {n: regrid(templates[n], fm.nside) for n in names})
+    prof = profile_of_map(
+        smap, b_max_deg, l_bin_deg, mask=fm.pscmask, exposure=fm.exposure, components=names
+    )
+    obs = observed_longitude_profile(b_max_deg, l_bin_deg, mask=True, maps=fm)
+    d, s = obs["intensity"].values, obs["error"].values
+    cols = np.stack([prof[n].values for n in names] + [np.ones_like(d)], axis=1)
+    ok = np.all(np.isfinite(cols), axis=1) & np.isfinite(d) & (s > 0)
+    x, rnorm = nnls(cols[ok] / s[ok, None], d[ok] / s[ok])
+    return float(rnorm**2), dict(zip([*names, "isotropic"], map(float, x), strict=True))
