@@ -71,7 +71,13 @@ def coulomb_coefficients(nuc: Nuclide, ekin_gev_per_n, t_e_k: float = 1.0e4):
     xm = (3.0 * np.sqrt(np.pi) / 4.0) ** (1.0 / 3.0) * np.sqrt(2.0 * K_BOLTZMANN_GEV_K * t_e_k / me)
     m = nuc.mass_gev
     c = 4.0 * np.pi * R_ELECTRON_CM**2 * me * C_CM_S * nuc.z**2 * beta**2 / (beta**3 + xm**3)
-    f = me**2 * m * gamma**2 * beta**4 / (np.pi * R_ELECTRON_CM * HBAR_C_GEV_CM**2 * (m + 2.0 * gamma * me))
+    f = (
+        me**2
+        * m
+        * gamma**2
+        * beta**4
+        / (np.pi * R_ELECTRON_CM * HBAR_C_GEV_CM**2 * (m + 2.0 * gamma * me))
+    )
     return c, np.log(f)
 
 
