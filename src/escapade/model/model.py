@@ -257,12 +257,9 @@ class Model(LeptonChain, AntiprotonChain):
         d_z = self.diffusion.coefficient(g.r_kpc[:, None], geom.z_face_kpc[None, :], rig, beta)
         return d_r / CM2_S_PER_KPC2_MYR, d_z / CM2_S_PER_KPC2_MYR
 
-    def destruction_rate(self, nuc: Nuclide, k: int) -> np.ndarray:
-        """Inelastic collisions on H and He plus radioactive decay (1/Myr), (nr, nz)."""
-        return self.destruction_rates(nuc)(k)
-
     def destruction_rates(self, nuc: Nuclide) -> Callable[[int], np.ndarray]:
-        """:meth:`destruction_rate` as a function of k, its energy dependence tabulated once."""
+        """Inelastic collisions on H and He plus radioactive decay (1/Myr), (nr, nz), as a
+        function of the energy index k, its energy dependence tabulated once."""
         k_h, k_he, dec = self.network.loss_coefficients(nuc.name, self.grid.ekin_gev_per_n)
         n_h, n_he = self.gas.h_total, self.gas.he
         return lambda k: k_h[k] * n_h + k_he[k] * n_he + dec[k]

@@ -112,6 +112,18 @@ def _fit_linear(m, d, s, c_fixed, fit_norm):
     return float(a), float(c)
 
 
+def _profiles_on_data(maps: dict, b_max_deg: float, l_bin_deg: float):
+    """(the longitude profiles of ``maps``, name -> HEALPix intensity map of any nside, on the
+    shipped data's pixels with its point-source mask and exposure weights; the observed
+    profile)."""
+    fm = load_fermi_maps()
+    on_data = SkyMap(fm.nside, fm.band, {n: regrid(m, fm.nside) for n, m in maps.items()})
+    prof = profile_of_map(
+        on_data, b_max_deg, l_bin_deg, mask=fm.pscmask, exposure=fm.exposure, components=list(maps)
+    )
+    return prof, observed_longitude_profile(b_max_deg, l_bin_deg, mask=True, maps=fm)
+
+
 def fermi_comparison(
     smap: SkyMap,
     b_max_deg: float = 5.0,
@@ -140,20 +152,9 @@ def fermi_comparison(
     if component not in smap.maps:
         raise ValueError(f"the sky map has no component {component!r} ({', '.join(smap.maps)})")
     parts = [c for c in ("pi0", "IC", "bremsstrahlung") if c in smap.maps and c != component]
-    m128 = SkyMap(
-        fm.nside,
-        smap.band,
-        {c: regrid(smap.maps[c], fm.nside) for c in [component, *parts]},
+    prof, obs = _profiles_on_data(
+        {c: smap.maps[c] for c in [component, *parts]}, b_max_deg, l_bin_deg
     )
-    prof = profile_of_map(
-        m128,
-        b_max_deg,
-        l_bin_deg,
-        mask=fm.pscmask,
-        exposure=fm.exposure,
-        components=[component, *parts],
-    )
-    obs = observed_longitude_profile(b_max_deg, l_bin_deg, mask=True, maps=fm)
     m = prof[component].values
     d, s = obs["intensity"].values, obs["error"].values
     ok = np.isfinite(m) & np.isfinite(d) & (s > 0)
@@ -203,13 +204,8 @@ def component_profile_fit(templates: dict, b_max_deg: float = 5.0, l_bin_deg: fl
     isotropic term >= 0; returns (chi2, {name: normalisation, "isotropic": c})."""
     from scipy.optimize import nnls
 
-    fm = load_fermi_maps()
     names = list(templates)
-    smap = SkyMap(fm.nside, fm.band, {n: regrid(templates[n], fm.nside) for n in names})
-    prof = profile_of_map(
-        smap, b_max_deg, l_bin_deg, mask=fm.pscmask, exposure=fm.exposure, components=names
-    )
-    obs = observed_longitude_profile(b_max_deg, l_bin_deg, mask=True, maps=fm)
+    prof, obs = _profiles_on_data(templates, b_max_deg, l_bin_deg)
     d, s = obs["intensity"].values, obs["error"].values
     cols = np.stack([prof[n].values for n in names] + [np.ones_like(d)], axis=1)
     ok = np.all(np.isfinite(cols), axis=1) & np.isfinite(d) & (s > 0)
