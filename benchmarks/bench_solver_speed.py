@@ -7,8 +7,10 @@ threads`` = 1 and 2, alternating, best of N by wall time. Each process builds th
 solves it twice: the first solve (cold: no factorisation kept) and the second (warm: what a
 fit or a chain pays per evaluation). Records wall time, CPU time of the process and of its
 forked workers, the peak RSS of the process and of its largest worker, the linear-algebra
-counters and the largest relative change of the observables against the baseline (nuclei:
-flux_local, B/C, anisotropy; antiprotons: flux_local), with the load average before and after.
+counters, the peak proportional set size of all its processes (PSS: shared pages counted
+once, sampled every 50 ms with psutil) and the largest relative change of the observables
+against the baseline (nuclei: flux_local, B/C, anisotropy; antiprotons: flux_local), with the
+load average before and after.
 Usage: python benchmarks/bench_solver_speed.py [--repeat N] [--baseline REV] [--only 14|28]
 [--title TEXT]
 """
@@ -32,9 +34,23 @@ BASELINE = "22ad290"
 CASES = {14: (81, 81, 64), 28: (81, 161, 64)}
 
 _CHILD = r"""
-import json, resource, sys, time
+import json, resource, sys, threading, time
 import numpy as np
+import psutil
 import escapade
+peak_pss = [0.0]
+def _sample_pss():  # the proportional set size of this process and its forked workers
+    me = psutil.Process()
+    while True:
+        total = 0
+        for p in [me, *me.children(recursive=True)]:
+            try:
+                total += p.memory_full_info().pss
+            except psutil.Error:
+                pass
+        peak_pss[0] = max(peak_pss[0], total / 2**20)
+        time.sleep(0.05)
+threading.Thread(target=_sample_pss, daemon=True).start()
 z, nr, nz, ne, threads, out = {args!r}
 upd = {{"species.z_max": z, "grid.nr": nr, "grid.nz": nz, "grid.n_ekin": ne,
         "solver.threads": threads}}
@@ -57,6 +73,7 @@ carbon = sum(flux[names.index(n)] for n in ("12C", "13C", "14C") if n in names)
 np.savez(out, flux=flux, bc=boron / carbon, aniso=ds.anisotropy.values, names=names)
 rec["rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 rec["rss_workers"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+rec["pss"] = peak_pss[0]
 print(json.dumps(rec))
 """
 
@@ -114,9 +131,10 @@ def main() -> None:
     load_before = os.getloadavg()
     rows = [
         "| Z_max | grid (R x z x E) | code | cold solve: wall / CPU [s] | warm solve: wall / "
-        "CPU [s] | max RSS: process / largest worker [MB] | LU / CG solves (warm) "
+        "CPU [s] | max RSS: process / largest worker [MB] | peak PSS, all processes [MB] "
+        "| LU / CG solves (warm) "
         "| max rel. change: nuclei / pbar |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for z in [args.only] if args.only else sorted(CASES):
         best: dict[str, dict] = {}
@@ -135,7 +153,8 @@ def main() -> None:
             row = (
                 f"| {z} | {nr} x {nz} x {ne} | {label} | {cold['wall']:.2f} / {cold['cpu']:.2f} "
                 f"| {warm['wall']:.2f} / {warm['cpu']:.2f} | {rec['rss']:.0f} / "
-                f"{rec['rss_workers']:.0f} | {warm['lu']} / {warm['cg']} "
+                f"{rec['rss_workers']:.0f} | {rec.get('pss', float('nan')):.0f} "
+                f"| {warm['lu']} / {warm['cg']} "
                 "| {:.1e} / {:.1e} |".format(*_max_change(ref, rec["file"]))
             )
             print(row)

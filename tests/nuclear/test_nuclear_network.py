@@ -88,6 +88,11 @@ def test_secondary_source_by_hand():
         net.secondary_source("10B", e[k], dens, n_h, n_he), expect, rtol=1e-12
     )
     assert np.all(rates.secondary_source("12C", k, dens, n_h, n_he) == 0.0)
+    # the transport's gas, helium a fixed fraction of the hydrogen: one sum per parent
+    got_gas = rates.secondary_source_on_gas("10B", k, dens, n_h, 0.1)
+    np.testing.assert_allclose(got_gas, expect, rtol=1e-12)
+    assert np.all(rates.secondary_source_on_gas("12C", k, dens, n_h, 0.1) == 0.0)
+    assert np.all(dens["12C"] == 2.0)  # the parents' densities are not overwritten
     with pytest.raises(NetworkError, match="density of 11B"):
         rates.secondary_source("10B", k, {"12C": dens["12C"]}, n_h, n_he)
 

@@ -261,8 +261,9 @@ class Model(LeptonChain, AntiprotonChain):
         """Inelastic collisions on H and He plus radioactive decay (1/Myr), (nr, nz), as a
         function of the energy index k, its energy dependence tabulated once."""
         k_h, k_he, dec = self.network.loss_coefficients(nuc.name, self.grid.ekin_gev_per_n)
-        n_h, n_he = self.gas.h_total, self.gas.he
-        return lambda k: k_h[k] * n_h + k_he[k] * n_he + dec[k]
+        k_gas = k_h + self.gas.he_to_h * k_he  # n_He = he_to_h n_H (GasOnGrid.he)
+        n_h = self.gas.h_total
+        return lambda k: k_gas[k] * n_h + dec[k]
 
     @cached_property
     def _rates(self):
@@ -307,7 +308,8 @@ class Model(LeptonChain, AntiprotonChain):
         """Spallation and decay source of ``nuc`` at energy index k from solved parents."""
         parents = self.network.parents(nuc.name)
         dens = {p: solved[p].density[k] for p in parents if p in solved}
-        return self._rates.secondary_source(nuc.name, k, dens, self.gas.h_total, self.gas.he)
+        gas = self.gas
+        return self._rates.secondary_source_on_gas(nuc.name, k, dens, gas.h_total, gas.he_to_h)
 
     def problem(self, nuc: Nuclide, solved: dict[str, MarchResult] | None = None) -> SpeciesProblem:
         spec = self.source_spectrum(nuc)

@@ -392,6 +392,49 @@ class NetworkRates:
             q = q + acc_dec
         return q
 
+    def secondary_source_on_gas(
+        self,
+        daughter: str,
+        k: int,
+        densities: Mapping[str, np.ndarray],
+        n_h_cm3,
+        he_per_h: float,
+    ) -> np.ndarray:
+        """:meth:`secondary_source` on a gas whose helium is a fixed fraction of its
+        hydrogen, n_He = ``he_per_h`` n_H everywhere (the transport's gas,
+        :class:`~escapade.galaxy.gas.GasOnGrid`): the same source, with one accumulation
+        per parent instead of two, Q = n_H sum_p (k_H + he_per_h k_He) N_p + decays."""
+        net = self.network
+        if daughter not in self.spallation:
+            raise NetworkError(f"{daughter!r} is not a species of this network")
+        backward = {p for p, d, _ in net.backward if d == daughter}
+        acc = None
+        for p, coef in self._mixed(daughter, float(he_per_h)):
+            n_p = _get(densities, p, daughter, backward)
+            if n_p is not None:
+                acc = coef[k] * n_p if acc is None else _axpy(coef[k], n_p, acc)
+        n_h = np.asarray(n_h_cm3, dtype=float)
+        q = np.zeros(n_h.shape) if acc is None else acc * n_h
+        for p, rate in self.decay[daughter]:
+            n_p = _get(densities, p, daughter, backward)
+            if n_p is not None:
+                q = _axpy(rate[k], n_p, q)
+        return q
+
+    def _mixed(self, daughter: str, he_per_h: float) -> list[tuple[str, np.ndarray]]:
+        """k_H + he_per_h k_He per spallation parent of ``daughter``, tabulated once."""
+        cache = self.__dict__.setdefault("_mixed_cache", {})
+        key = (daughter, he_per_h)
+        if key not in cache:
+            cache[key] = [(p, k_h + he_per_h * k_he) for p, k_h, k_he in self.spallation[daughter]]
+        return cache[key]
+
+
+def _axpy(a: float, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """y += a x in place (y is a fresh accumulator of the caller's), returned."""
+    y += a * x
+    return y
+
 
 def _get(densities, parent, daughter, backward):
     if parent in densities:

@@ -83,10 +83,7 @@ def march_network(
     workers = max(1, min(int(threads), len(names)))
     if not can_fork():
         workers = 1
-    if workers > 1:
-        out = _shared_results(grid, names)
-    else:
-        out = {n: MarchResult.empty(grid) for n in names}
+    out = _shared_results(grid, names)  # pages mapped at once (shared_zeros), also for 1
     probs = _problems(names, make_problem, out, solved)
     if any(p.energy_diffusion is not None for p in probs):
         for i, n in enumerate(names):  # one after the other, each built on complete parents
