@@ -119,11 +119,12 @@ class ReusingSolver:
     """Relative residual of the coupled reacceleration solve (GMRES): the discretisation
     error of the (R, z, E) system is ~1e-4, and observables change by < 1e-7 between 1e-8
     and 1e-10 while GMRES needs ~20 % fewer iterations."""
-    max_cg_iterations: int = 7
+    max_cg_iterations: int = 9
     """Beyond this m is factorised (in place of the key's factorisation where it has one).
-    CG starts from x0 = 0. Warm solve, one worker (session 31), with 5 / 7 / 8 / 9 / 11:
-    Z <= 14 on 81 x 81 x 64 3.64 / 3.02 / 3.05 / 3.02 / 3.35 s, Z <= 28 on 81 x 161 x 64
-    16.7 / 14.6 / 15.1 / 15.0 / - s."""
+    CG starts from x0 = 0. Warm solve, one worker (session 31), with 5 / 7 / 8 / 9: Z <= 14
+    on 81 x 81 x 64 3.64 / 3.02 / 3.05 / 3.02 s, Z <= 28 on 81 x 161 x 64 16.7 / 14.6 /
+    15.1 / 15.0 s; but fewer iterations keep more energies' factorisations (Z <= 14: 90 / 70
+    / 55 for 7 / 8 / 9, ~2.7 MB each on the full grid: peak RSS 521 / 468 / 428 MB)."""
     factorization: str = "ldl"
     """Of a symmetric m: ``ldl`` or ``superlu`` (:mod:`escapade.transport.factorization`)."""
     z_symmetry: str = "auto"
