@@ -338,6 +338,7 @@ class NetworkRates:
         e = ekin_gev_per_n
         self.spallation: dict[str, list[tuple[str, np.ndarray, np.ndarray]]] = {}
         self.decay: dict[str, list[tuple[str, np.ndarray]]] = {}
+        self._mixed_cache: dict[tuple[str, float], list[tuple[str, np.ndarray]]] = {}
         for d in network.species:
             rows = []
             for lk in network.spallation_parents[d]:
@@ -423,11 +424,11 @@ class NetworkRates:
 
     def _mixed(self, daughter: str, he_per_h: float) -> list[tuple[str, np.ndarray]]:
         """k_H + he_per_h k_He per spallation parent of ``daughter``, tabulated once."""
-        cache = self.__dict__.setdefault("_mixed_cache", {})
         key = (daughter, he_per_h)
-        if key not in cache:
-            cache[key] = [(p, k_h + he_per_h * k_he) for p, k_h, k_he in self.spallation[daughter]]
-        return cache[key]
+        if key not in self._mixed_cache:
+            rows = self.spallation[daughter]
+            self._mixed_cache[key] = [(p, k_h + he_per_h * k_he) for p, k_h, k_he in rows]
+        return self._mixed_cache[key]
 
 
 def _axpy(a: float, x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -51,8 +51,9 @@ class LDL:
     def refactor(self, m) -> bool:
         """Factorise ``m``, of the same sparsity pattern, in place of the kept factors,
         reusing the ordering and the symbolic analysis (QDLDL's ``update``: 1.8 ms against
-        3.7 ms for a new factorisation on 6320 unknowns); False, the factors unusable, if
-        that fails (a zero pivot) or the pattern differs (QDLDL does not check it)."""
+        3.7 ms for a new factorisation on 6320 unknowns). False if the pattern differs
+        (checked here: QDLDL does not) or the update fails (a zero pivot; the factors are
+        then unusable)."""
         m = sp.csc_matrix(m)
         indptr, indices = self._pattern
         same = (m.indptr is indptr and m.indices is indices) or (
