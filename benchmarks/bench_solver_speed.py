@@ -172,7 +172,7 @@ def main() -> None:
             row = (
                 f"| {z} | {nr} x {nz} x {ne} | {label} | {cold['wall']:.2f} / {cold['cpu']:.2f} "
                 f"| {warm['wall']:.2f} / {warm['cpu']:.2f} | {rec['rss']:.0f} / "
-                f"{rec['rss_workers']:.0f} | {rec.get('pss', float('nan')):.0f} "
+                f"{rec['rss_workers']:.0f} | {rec['pss']:.0f} "
                 f"| {warm['lu']} / {warm['cg']} "
                 "| {:.1e} / {:.1e} |".format(*_max_change(ref, rec["file"]))
             )

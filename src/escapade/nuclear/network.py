@@ -364,14 +364,11 @@ class NetworkRates:
             broadcastable to it. A parent missing from ``densities`` is an error,
             except a backward one (solved after the daughter), which is skipped.
         """
-        net = self.network
-        if daughter not in self.spallation:
-            raise NetworkError(f"{daughter!r} is not a species of this network")
-        backward = {p for p, d, _ in net.backward if d == daughter}
+        backward = self._backward_parents(daughter)
         n_h = np.asarray(n_h_cm3, dtype=float)
         n_he = np.asarray(n_he_cm3, dtype=float)
         # sum_p k_H N_p and sum_p k_He N_p first, then one multiplication by each target
-        acc_h = acc_he = acc_dec = None
+        acc_h = acc_he = None
         for p, k_h, k_he in self.spallation[daughter]:
             n_p = _get(densities, p, daughter, backward)
             if n_p is None:
@@ -381,11 +378,7 @@ class NetworkRates:
             else:
                 acc_h += k_h[k] * n_p
                 acc_he += k_he[k] * n_p
-        for p, rate in self.decay[daughter]:
-            n_p = _get(densities, p, daughter, backward)
-            if n_p is None:
-                continue
-            acc_dec = rate[k] * n_p if acc_dec is None else acc_dec + rate[k] * n_p
+        acc_dec = _weighted_sum(self.decay[daughter], k, densities, daughter, backward)
         q = np.zeros(np.broadcast(n_h, n_he).shape)
         if acc_h is not None:
             q = q + n_h * acc_h + n_he * acc_he
@@ -405,22 +398,20 @@ class NetworkRates:
         hydrogen, n_He = ``he_per_h`` n_H everywhere (the transport's gas,
         :class:`~escapade.galaxy.gas.GasOnGrid`): the same source, with one accumulation
         per parent instead of two, Q = n_H sum_p (k_H + he_per_h k_He) N_p + decays."""
-        net = self.network
-        if daughter not in self.spallation:
-            raise NetworkError(f"{daughter!r} is not a species of this network")
-        backward = {p for p, d, _ in net.backward if d == daughter}
-        acc = None
-        for p, coef in self._mixed(daughter, float(he_per_h)):
-            n_p = _get(densities, p, daughter, backward)
-            if n_p is not None:
-                acc = coef[k] * n_p if acc is None else _axpy(coef[k], n_p, acc)
+        backward = self._backward_parents(daughter)
+        mixed = self._mixed(daughter, float(he_per_h))
+        acc = _weighted_sum(mixed, k, densities, daughter, backward)
+        decays = _weighted_sum(self.decay[daughter], k, densities, daughter, backward)
         n_h = np.asarray(n_h_cm3, dtype=float)
         q = np.zeros(n_h.shape) if acc is None else acc * n_h
-        for p, rate in self.decay[daughter]:
-            n_p = _get(densities, p, daughter, backward)
-            if n_p is not None:
-                q = _axpy(rate[k], n_p, q)
-        return q
+        return q if decays is None else q + decays
+
+    def _backward_parents(self, daughter: str) -> set[str]:
+        """The parents of ``daughter`` solved after it (skipped when missing); an unknown
+        daughter is a :class:`NetworkError`."""
+        if daughter not in self.spallation:
+            raise NetworkError(f"{daughter!r} is not a species of this network")
+        return {p for p, d, _ in self.network.backward if d == daughter}
 
     def _mixed(self, daughter: str, he_per_h: float) -> list[tuple[str, np.ndarray]]:
         """k_H + he_per_h k_He per spallation parent of ``daughter``, tabulated once."""
@@ -431,10 +422,19 @@ class NetworkRates:
         return self._mixed_cache[key]
 
 
-def _axpy(a: float, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """y += a x in place (y is a fresh accumulator of the caller's), returned."""
-    y += a * x
-    return y
+def _weighted_sum(rows, k, densities, daughter, backward) -> np.ndarray | None:
+    """sum_p c_p[k] N_p over ``rows`` of (parent, c_p tabulated in energy), a fresh array;
+    None when no parent is there."""
+    acc = None
+    for p, coef in rows:
+        n_p = _get(densities, p, daughter, backward)
+        if n_p is None:
+            continue
+        if acc is None:
+            acc = coef[k] * n_p
+        else:
+            acc += coef[k] * n_p
+    return acc
 
 
 def _get(densities, parent, daughter, backward):
