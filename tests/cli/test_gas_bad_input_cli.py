@@ -43,7 +43,7 @@ def test_unknown_gas_model(tmp_path, capsys):
     [
         ("dark_gas = true", ["dark_gas = true", "needs model = 'survey3d'", "galprop_analytic"]),
         ("hi_warp = false", ["hi_warp = false", "needs model = 'survey3d'"]),
-        ('dust_map = "sfd98"', ["dust_map = 'sfd98'", "needs model = 'survey3d'"]),
+        ('dust_map = "planck13"', ["dust_map = 'planck13'", "needs model = 'survey3d'"]),
     ],
 )
 def test_survey_option_with_the_analytic_gas(tmp_path, capsys, line, fragments):
@@ -56,7 +56,7 @@ def test_survey_option_with_the_analytic_gas(tmp_path, capsys, line, fragments):
 
 
 def test_unknown_dust_map(tmp_path, capsys):
-    toml = tiny_toml(4, gas=SURVEY3D).replace('dust_map = "planck13"', 'dust_map = "iras"')
+    toml = tiny_toml(4, gas=SURVEY3D).replace('dust_map = "sfd98"', 'dust_map = "iras"')
     _run_exit_2(tmp_path, capsys, toml, "gas.dust_map = 'iras'", "'planck13' or 'sfd98'")
 
 
@@ -76,8 +76,14 @@ FILES = [
     (pohl2008, gas_files.POHL2008_FILE, {}, "gas.model = 'survey3d'"),
     (
         gas_model,
-        gas_files.EBV_FILES["planck13"],
+        gas_files.EBV_FILES["sfd98"],
         {"dark_gas": True},
+        "gas.dust_map = 'sfd98' (gas.dark_gas = true)",
+    ),
+    (
+        gas_model,
+        gas_files.EBV_FILES["planck13"],
+        {"dark_gas": True, "dust_map": "planck13"},
         "gas.dust_map = 'planck13' (gas.dark_gas = true)",
     ),
 ]

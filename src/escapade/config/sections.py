@@ -240,7 +240,7 @@ class GasConfig(_Section):
     hi_flare: bool = Field(True, description="survey3d: observed HI flare (Dedes et al. 2005)")
     hi_warp: bool = Field(True, description="survey3d: m=1 HI warp (Levine et al. 2006 form)")
     dust_map: Literal["planck13", "sfd98"] = Field(
-        "planck13", description="survey3d dark gas: E(B-V) map (Planck 2013 XI or SFD98)"
+        "sfd98", description="survey3d dark gas: E(B-V) map, SFD98 or Planck 2013 (docs/gamma.md)"
     )
     dust_to_gas_cm2_mag: float = Field(
         5.8e21,

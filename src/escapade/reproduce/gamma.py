@@ -38,9 +38,17 @@ __all__ = ["FERMI_NSIDE", "GAS_MODELS", "TEMPLATE_NAMES", "gamma_record"]
 GAS_MODELS: dict[str, dict] = {
     "analytic": {"gas.model": "galprop_analytic"},
     "survey3d": {"gas.model": "survey3d", "gas.dark_gas": False},
-    "survey3d_dark": {"gas.model": "survey3d", "gas.dark_gas": True},
+    "survey3d_dark": {"gas.model": "survey3d", "gas.dark_gas": True, "gas.dust_map": "sfd98"},
+    "survey3d_dark_planck13": {
+        "gas.model": "survey3d",
+        "gas.dark_gas": True,
+        "gas.dust_map": "planck13",
+    },
 }
-"""The gas models a reproduction compares (name -> config updates)."""
+"""The gas models a reproduction compares (name -> config updates): the analytic GALPROP gas,
+the survey3d gas without dark gas, and with the dust-residual dark gas of each shipped E(B-V)
+map (SFD98, the default; Planck 2013's radiance-based map, which scales with the dust heating:
+docs/gamma.md, "The dust map")."""
 
 TEMPLATE_NAMES = ("HI", "H2", "HII", "dark", "IC", "point_sources", "isotropic")
 """Every template a fit may have (absent ones are NaN in the record)."""

@@ -23,7 +23,15 @@ Phases (densities in cm^-3, positions in kpc):
       N_dark(p) = max(0, E(B-V)(p) * R_dg - N_HI4PI(p) - 2 N_H2(p)),
 
   R_dg = N_H / E(B-V) = 5.8e21 cm^-2 mag^-1 by default (Bohlin, Savage & Drake 1978, ApJ 224,
-  132), E(B-V) from Planck 2013 (A&A 571, A11) or SFD98 (ApJ 500, 525), N_H2 the model column.
+  132), N_H2 the model column and E(B-V) from SFD98 (Schlegel, Finkbeiner & Davis 1998, ApJ
+  500, 525; the default, ``dust_map = "sfd98"``) or Planck 2013 (A&A 571, A11; ``"planck13"``).
+  SFD98 corrects the 100-um emission for the dust temperature measured along each line of sight
+  (DIRBE 100/240 um); Planck 2013's E(B-V) is the dust radiance, i.e. the power the grains
+  absorb, calibrated on quasars at high latitude, so it scales with column x heating rate. In
+  the plane, where the radiation field falls with Galactocentric radius, the radiance-based
+  E(B-V) over SFD98 is 1.64 toward |l| < 30 deg and 0.69 toward |l| > 90 deg at |b| < 5 deg
+  (medians over the shipped nside-64 maps; 1.22 at |b| > 30 deg): a radiance-based dark gas
+  is put in the inner Galaxy by the heating gradient (docs/gamma.md, "The dust map").
   It is distributed along the sight line like the model neutral gas n_HI^model + 2 n_H2 (the
   dark gas lies at the atomic-molecular transition, Grenier, Casandjian & Terrier 2005,
   Science 307, 1292). The transport face counts it with the HI (atomic targets).
@@ -78,7 +86,7 @@ class SurveyOptions:
     hi_flare: bool = True
     hi_warp: bool = True
     dark_gas: bool = False
-    dust_map: str = "planck13"
+    dust_map: str = "sfd98"
     dust_to_gas_cm2_mag: float = DUST_TO_GAS_BOHLIN1978
     n_phi: int = 360
     hi4pi_path: Path | None = None
