@@ -131,6 +131,7 @@ NONE_BASE = {"diffusion.break_rigidity_gv": 300.0, "source.r_cut_kpc": 15.0, "sp
 NONE_BASE["stochastic.seed"] = 42  # the default seed 0 has no multiples to draw from
 NONE_BASE["field.pitch_angle_deg"] = 10.0  # None: the field model's own pitch
 NONE_BASE["solver.threads"] = 2  # None: the cores of the machine
+NONE_BASE["gas.dust_to_gas_cm2_mag"] = 5.8e21  # "calibrated": a number is the other choice
 """A typical value for the keys whose default is None (off), or is 0."""
 
 

@@ -242,22 +242,22 @@ class GasConfig(_Section):
     dust_map: Literal["planck13", "sfd98"] = Field(
         "sfd98", description="survey3d dark gas: E(B-V) map, SFD98 or Planck 2013 (docs/gamma.md)"
     )
-    dust_to_gas_cm2_mag: float = Field(
-        5.8e21,
-        gt=0,
-        lt=1e23,
-        description="survey3d dark gas: N_H / E(B-V) in cm^-2 mag^-1 (Bohlin et al. 1978: 5.8e21)",
+    dust_to_gas_cm2_mag: float | Literal["calibrated"] = Field(
+        "calibrated",
+        description="survey3d dark gas: N_H / E(B-V) in cm^-2 mag^-1, or 'calibrated' (HI4PI over "
+        "the dust map where N_HI < 4e20, Lenz et al. 2017)",
     )
     x_co: float | Literal["strong2004"] = Field(
         1.9e20, description="X_CO in cm^-2 (K km/s)^-1, or 'strong2004' (radially varying)"
     )
     he_to_h: float = Field(0.1, ge=0.0, le=1.0, description="He/H number ratio")
 
-    @field_validator("x_co")
+    @field_validator("x_co", "dust_to_gas_cm2_mag")
     @classmethod
-    def _xco(cls, v):
+    def _positive_column_ratio(cls, v, info):
         if isinstance(v, float) and not (0 < v < 1e23):
-            raise ValueError("must be positive and below 1e23 cm^-2 (K km/s)^-1")
+            word = "'strong2004'" if info.field_name == "x_co" else "'calibrated'"
+            raise ValueError(f"must be {word} or positive and below 1e23 cm^-2 per unit")
         return v
 
     @model_validator(mode="after")

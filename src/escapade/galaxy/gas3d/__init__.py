@@ -10,11 +10,12 @@
 from .build import build_gas
 from .files import GasDataError
 from .hi_disc import HIDisc
-from .model import DUST_TO_GAS_BOHLIN1978, SurveyGas3D, SurveyOptions
+from .model import DUST_TO_GAS_BOHLIN1978, DUST_TO_GAS_LENZ2017, SurveyGas3D, SurveyOptions
 from .pohl2008 import PohlH2Cube
 
 __all__ = [
     "DUST_TO_GAS_BOHLIN1978",
+    "DUST_TO_GAS_LENZ2017",
     "GasDataError",
     "HIDisc",
     "PohlH2Cube",

@@ -22,8 +22,10 @@ Phases (densities in cm^-3, positions in kpc):
 
       N_dark(p) = max(0, E(B-V)(p) * R_dg - N_HI4PI(p) - 2 N_H2(p)),
 
-  R_dg = N_H / E(B-V) = 5.8e21 cm^-2 mag^-1 by default (Bohlin, Savage & Drake 1978, ApJ 224,
-  132), N_H2 the model column and E(B-V) from SFD98 (Schlegel, Finkbeiner & Davis 1998, ApJ
+  R_dg = N_H / E(B-V) calibrated by default on the two maps where the sky is atomic
+  (:meth:`SurveyGas3D.dust_to_gas_ratio`; 8.37e21 cm^-2 mag^-1 for SFD98, Lenz et al. 2017:
+  8.8e21) or a configured number (Bohlin, Savage & Drake 1978, ApJ 224, 132: 5.8e21), N_H2
+  the model column and E(B-V) from SFD98 (Schlegel, Finkbeiner & Davis 1998, ApJ
   500, 525; the default, ``dust_map = "sfd98"``) or Planck 2013 (A&A 571, A11; ``"planck13"``).
   SFD98 corrects the 100-um emission for the dust temperature measured along each line of sight
   (DIRBE 100/240 um); Planck 2013's E(B-V) is the dust radiance, i.e. the power the grains
@@ -64,6 +66,11 @@ from .survey import LineOfSight, Sky, direction_from_sun
 
 DUST_TO_GAS_BOHLIN1978 = 5.8e21
 """N(HI + H2) / E(B-V) in cm^-2 mag^-1 (Bohlin, Savage & Drake 1978, ApJ 224, 132)."""
+DUST_TO_GAS_LENZ2017 = 8.8e21
+"""N_HI / E(B-V) in cm^-2 mag^-1 of HI4PI against SFD98 where N_HI < 4e20 cm^-2 (Lenz,
+Hensley & Dore 2017, ApJ 846, 38): the published value of the ``"calibrated"`` ratio."""
+CALIBRATION_MAX_NHI_CM2 = 4.0e20
+"""The diffuse, atomic sky of the calibration: N_HI4PI below this (Lenz et al. 2017)."""
 
 
 def _naming_the_key(read, key: str, instead: str):
@@ -87,7 +94,7 @@ class SurveyOptions:
     hi_warp: bool = True
     dark_gas: bool = False
     dust_map: str = "sfd98"
-    dust_to_gas_cm2_mag: float = DUST_TO_GAS_BOHLIN1978
+    dust_to_gas_cm2_mag: float | str = "calibrated"
     n_phi: int = 360
     hi4pi_path: Path | None = None
     pohl_path: Path | None = None
@@ -172,7 +179,26 @@ class SurveyGas3D:
         )
         lon, lat = self.sky.centres()
         n_h2 = self.los.column_cm2(self._h2_model, lon, lat)
-        return np.clip(ebv * o.dust_to_gas_cm2_mag - self.hi4pi_cm2 - 2.0 * n_h2, 0.0, None)
+        ratio = self.dust_to_gas_ratio(ebv)
+        return np.clip(ebv * ratio - self.hi4pi_cm2 - 2.0 * n_h2, 0.0, None)
+
+    def dust_to_gas_ratio(self, ebv: np.ndarray) -> float:
+        """N_H / E(B-V) of the dark gas (cm^-2 mag^-1): the configured number, or with
+        ``"calibrated"`` the median of N_HI4PI / E(B-V) over the pixels where N_HI4PI <
+        4e20 cm^-2 (39 % of the sky, where the gas is atomic and HI4PI holds all of it).
+
+        The residual E(B-V) R_dg - N_HI - 2 N_H2 is zero on the atomic sky only if R_dg is
+        the ratio of these two maps there; Grenier, Casandjian & Terrier 2005 (Science 307,
+        1292) fit it to the HI-dominated sky for this reason. Measured: 8.37e21 for SFD98
+        (Lenz, Hensley & Dore 2017, ApJ 846, 38, the same surveys: 8.8e21) and 6.69e21 for the
+        Planck 2013 map; Bohlin et al. 1978's 5.8e21 (stellar reddening) leaves the atomic sky
+        with a negative residual on either map (docs/gamma.md, "The dust map").
+        """
+        value = self.options.dust_to_gas_cm2_mag
+        if not isinstance(value, str):
+            return float(value)
+        atomic = (self.hi4pi_cm2 < CALIBRATION_MAX_NHI_CM2) & (ebv > 0)
+        return float(np.median(self.hi4pi_cm2[atomic] / ebv[atomic]))
 
     @cached_property
     def dark_factor(self) -> np.ndarray:
