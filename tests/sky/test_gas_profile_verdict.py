@@ -6,9 +6,10 @@ then the issue's reduction of the longitude profile: 180 bins of 2 deg, |b| < 5 
 the shipped point-source mask, exposure-weighted bins, statistical errors, one free
 normalisation of the whole model and a free isotropic term (``fermi_comparison(...,
 fit_norm=True)``). The full reproduction (81 x 161 x 64, the B/C-fitted D0 per tau, nside 128)
-gives 5733 at tau = 0.85 with the survey3d gas and its SFD98 dark gas, 12426-13865 without the
-dark gas, 10095-11097 with the Planck 2013 dark gas and 18242-35000 with the analytic gas
-(docs/gamma.md); this test redoes it on 41 x 81 x 32 with the preset's D0 at nside 64.
+gives 4831 at tau = 0.85 with the survey3d gas and its dark gas (the defaults: SFD98, R_dg
+calibrated), 12441 without the dark gas, 10449 with the Planck 2013 dark gas and 22932 with the
+analytic gas (docs/gamma.md); this test redoes it on 41 x 81 x 32 with the preset's D0 at
+nside 64: 4821 at tau = 0.85 and 9295 at tau = 0.
 """
 
 from __future__ import annotations
