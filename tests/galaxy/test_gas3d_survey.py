@@ -138,15 +138,13 @@ def test_calibrated_dust_to_gas_ratio_against_lenz2017():
     find N_HI / E(B-V) = 8.8e21 cm^-2 mag^-1 for HI4PI against SFD98 in that regime (their
     fitted value; we take the median). Measured: 8.37e21 (-5 %); Planck 2013: 6.69e21."""
     from escapade.galaxy.gas3d import DUST_TO_GAS_LENZ2017
-    from escapade.galaxy.gas3d.files import EBV_FILES, packaged, read_healpix_map
 
     gas = SurveyGas3D(options=SurveyOptions(dark_gas=True))
-    assert gas.options.dust_to_gas_cm2_mag == "calibrated"
-    ebv = read_healpix_map(packaged(EBV_FILES["sfd98"]), "SFD98 E(B-V)")
-    ratio = gas.dust_to_gas_ratio(ebv)
+    assert gas.options.dust_to_gas_cm2_mag == "calibrated" and gas.options.dust_map == "sfd98"
+    ratio = gas.dust_to_gas_cm2_mag
     assert abs(ratio / DUST_TO_GAS_LENZ2017 - 1.0) < 0.10, ratio
     fixed = SurveyGas3D(options=SurveyOptions(dark_gas=True, dust_to_gas_cm2_mag=5.8e21))
-    assert fixed.dust_to_gas_ratio(ebv) == 5.8e21
+    assert fixed.dust_to_gas_cm2_mag == 5.8e21
 
 
 @pytest.mark.slow

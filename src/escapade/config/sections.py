@@ -256,8 +256,9 @@ class GasConfig(_Section):
     @classmethod
     def _positive_column_ratio(cls, v, info):
         if isinstance(v, float) and not (0 < v < 1e23):
-            word = "'strong2004'" if info.field_name == "x_co" else "'calibrated'"
-            raise ValueError(f"must be {word} or positive and below 1e23 cm^-2 per unit")
+            x_co = info.field_name == "x_co"
+            word, unit = ("'strong2004'", "(K km/s)^-1") if x_co else ("'calibrated'", "mag^-1")
+            raise ValueError(f"must be {word} or positive and below 1e23 cm^-2 {unit}")
         return v
 
     @model_validator(mode="after")

@@ -48,7 +48,8 @@ GAS_MODELS: dict[str, dict] = {
 """The gas models a reproduction compares (name -> config updates): the analytic GALPROP gas,
 the survey3d gas without dark gas, and with the dust-residual dark gas of each shipped E(B-V)
 map (SFD98, the default; Planck 2013's radiance-based map, which scales with the dust heating:
-docs/gamma.md, "The dust map")."""
+docs/gamma.md, "The dust map"), each with its dust-to-gas ratio calibrated on the map (the
+default ``gas.dust_to_gas_cm2_mag = "calibrated"``)."""
 
 TEMPLATE_NAMES = ("HI", "H2", "HII", "dark", "IC", "point_sources", "isotropic")
 """Every template a fit may have (absent ones are NaN in the record)."""

@@ -23,7 +23,7 @@ Phases (densities in cm^-3, positions in kpc):
       N_dark(p) = max(0, E(B-V)(p) * R_dg - N_HI4PI(p) - 2 N_H2(p)),
 
   R_dg = N_H / E(B-V) calibrated by default on the two maps where the sky is atomic
-  (:meth:`SurveyGas3D.dust_to_gas_ratio`; 8.37e21 cm^-2 mag^-1 for SFD98, Lenz et al. 2017:
+  (:attr:`SurveyGas3D.dust_to_gas_cm2_mag`; 8.37e21 cm^-2 mag^-1 for SFD98, Lenz et al. 2017:
   8.8e21) or a configured number (Bohlin, Savage & Drake 1978, ApJ 224, 132: 5.8e21), N_H2
   the model column and E(B-V) from SFD98 (Schlegel, Finkbeiner & Davis 1998, ApJ
   500, 525; the default, ``dust_map = "sfd98"``) or Planck 2013 (A&A 571, A11; ``"planck13"``).
@@ -165,24 +165,19 @@ class SurveyGas3D:
             return np.where(model > 0, survey / np.where(model > 0, model, 1.0), 0.0)
 
     @cached_property
-    def dark_column_cm2(self) -> np.ndarray:
-        """The dark-gas column per pixel, H atoms cm^-2 (zeros without ``dark_gas``)."""
+    def ebv_mag(self) -> np.ndarray:
+        """The E(B-V) map of ``dust_map`` (mag, HEALPix nside 64 RING)."""
         o = self.options
-        if not o.dark_gas:
-            return np.zeros(self.sky.npix)
         path = o.dust_path or packaged(EBV_FILES[o.dust_map])
-        ebv = _naming_the_key(
+        return _naming_the_key(
             lambda: read_healpix_map(Path(path), f"{o.dust_map} E(B-V) in mag"),
             f"gas.dust_map = {o.dust_map!r} (gas.dark_gas = true)",
             f"gas.dust_map = {next(k for k in EBV_FILES if k != o.dust_map)!r} or gas.dark_gas "
             "= false",
         )
-        lon, lat = self.sky.centres()
-        n_h2 = self.los.column_cm2(self._h2_model, lon, lat)
-        ratio = self.dust_to_gas_ratio(ebv)
-        return np.clip(ebv * ratio - self.hi4pi_cm2 - 2.0 * n_h2, 0.0, None)
 
-    def dust_to_gas_ratio(self, ebv: np.ndarray) -> float:
+    @cached_property
+    def dust_to_gas_cm2_mag(self) -> float:
         """N_H / E(B-V) of the dark gas (cm^-2 mag^-1): the configured number, or with
         ``"calibrated"`` the median of N_HI4PI / E(B-V) over the pixels where N_HI4PI <
         4e20 cm^-2 (39 % of the sky, where the gas is atomic and HI4PI holds all of it).
@@ -197,8 +192,19 @@ class SurveyGas3D:
         value = self.options.dust_to_gas_cm2_mag
         if not isinstance(value, str):
             return float(value)
+        ebv = self.ebv_mag
         atomic = (self.hi4pi_cm2 < CALIBRATION_MAX_NHI_CM2) & (ebv > 0)
         return float(np.median(self.hi4pi_cm2[atomic] / ebv[atomic]))
+
+    @cached_property
+    def dark_column_cm2(self) -> np.ndarray:
+        """The dark-gas column per pixel, H atoms cm^-2 (zeros without ``dark_gas``)."""
+        if not self.options.dark_gas:
+            return np.zeros(self.sky.npix)
+        ebv = self.ebv_mag  # read first: a bad file fails before the quadrature
+        lon, lat = self.sky.centres()
+        n_h2 = self.los.column_cm2(self._h2_model, lon, lat)
+        return np.clip(ebv * self.dust_to_gas_cm2_mag - self.hi4pi_cm2 - 2.0 * n_h2, 0.0, None)
 
     @cached_property
     def dark_factor(self) -> np.ndarray:
