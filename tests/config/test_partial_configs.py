@@ -53,7 +53,7 @@ POOL += ["14N", "15N", "16O", "20Ne", "24Mg", "28Si", "56Fe"]
 Z = {n: nuclide(n).z for n in POOL}
 
 SURVEY3D_ONLY = {"gas.dark_gas", "gas.hi_flare", "gas.hi_warp", "gas.dust_map"}
-SURVEY3D_ONLY |= {"gas.dust_to_gas_cm2_mag"}
+SURVEY3D_ONLY |= {"gas.dust_to_gas_cm2_mag", "gas.hi_survey_constraint"}
 """Options of the survey3d gas: with the default model they are an error naming gas.model."""
 
 DEFAULT_MAY_CONSTRAIN: dict[str, set[str]] = {

@@ -6,14 +6,15 @@ resolved configuration back as TOML (stored in every output file). Invalid input
 :class:`ConfigError` with one line per problem naming the key, the value given and what is
 allowed.
 
-:mod:`~escapade.config.sections` holds one model per TOML table (the 3D engine's own in
-:mod:`~escapade.config.sections3d`),
+:mod:`~escapade.config.sections` holds one model per TOML table (``[gas]`` in
+:mod:`~escapade.config.gas`, the 3D engine's own in :mod:`~escapade.config.sections3d`),
 :mod:`~escapade.config.schema` the whole :class:`Config` and its reading and writing,
 :mod:`~escapade.config.abundance_presets` the shipped source-abundance presets.
 """
 
-from . import sections, sections3d
+from . import gas, sections, sections3d
 from .errors import ConfigError
+from .gas import *  # noqa: F403  (the [gas] section, gas.__all__)
 from .schema import (
     Config,
     config_to_dict,
@@ -36,5 +37,6 @@ __all__ = [
     "validate_config",
     "with_updates",
     *sections.__all__,
+    *gas.__all__,
     *sections3d.__all__,
 ]

@@ -20,11 +20,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ..species import SpeciesError, nuclide
 from .errors import ConfigError
+from .gas import GasConfig
 from .sections import (
     ConvectionConfig,
     DiffusionConfig,
     GalaxyConfig,
-    GasConfig,
     GridConfig,
     LeptonsConfig,
     LossesConfig,

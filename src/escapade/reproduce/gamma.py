@@ -5,9 +5,10 @@ For the best fit of one tau the pi0 projectiles (1H, 4He) and the leptons are so
 the full density once (the CR densities do not depend on the gas model beyond their small
 inelastic and ionisation losses: the B/C fit's gas, ``[gas]`` of the preset, is kept for the
 transport). The same CR densities are then seen through each gas model of
-:data:`GAS_MODELS` (the analytic GALPROP gas; the survey3d gas of Pohl et al. 2008 H2 and
-HI held to HI4PI; the same with dark gas from the dust residual) and compared with the data
-in two ways:
+:data:`GAS_MODELS` (the analytic GALPROP gas; the 3D gas of Pohl et al. 2008 H2 and the
+HI disc as modelled; the same with the HI held to HI4PI; that with dark gas from the dust
+residual: the rows separate what the 3D geometry does from what the survey does) and
+compared with the data in three ways:
 
 * the longitude profile (180 bins of 2 deg, |b| < 5 deg, the shipped point-source mask,
   exposure-weighted bins, statistical errors) with one free normalisation of the whole model
@@ -37,6 +38,11 @@ __all__ = ["FERMI_NSIDE", "GAS_MODELS", "TEMPLATE_NAMES", "gamma_record"]
 
 GAS_MODELS: dict[str, dict] = {
     "analytic": {"gas.model": "galprop_analytic"},
+    "survey3d_unconstrained": {
+        "gas.model": "survey3d",
+        "gas.dark_gas": False,
+        "gas.hi_survey_constraint": False,
+    },
     "survey3d": {"gas.model": "survey3d", "gas.dark_gas": False},
     "survey3d_dark": {"gas.model": "survey3d", "gas.dark_gas": True, "gas.dust_map": "sfd98"},
     "survey3d_dark_planck13": {
@@ -46,10 +52,11 @@ GAS_MODELS: dict[str, dict] = {
     },
 }
 """The gas models a reproduction compares (name -> config updates): the analytic GALPROP gas,
-the survey3d gas without dark gas, and with the dust-residual dark gas of each shipped E(B-V)
-map (SFD98, the default; Planck 2013's radiance-based map, which scales with the dust heating:
-docs/gamma.md, "The dust map"), each with its dust-to-gas ratio calibrated on the map (the
-default ``gas.dust_to_gas_cm2_mag = "calibrated"``)."""
+the 3D gas without the survey constraint (the HI disc as modelled, Pohl et al. 2008 H2), the
+survey3d gas (HI held to HI4PI) without dark gas, and with the dust-residual dark gas of each
+shipped E(B-V) map (SFD98, the default; Planck 2013's radiance-based map, which scales with
+the dust heating: docs/gamma.md, "The dust map"), each with its dust-to-gas ratio calibrated
+on the map (the default ``gas.dust_to_gas_cm2_mag = "calibrated"``)."""
 
 TEMPLATE_NAMES = ("HI", "H2", "HII", "dark", "IC", "point_sources", "isotropic")
 """Every template a fit may have (absent ones are NaN in the record)."""

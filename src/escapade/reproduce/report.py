@@ -298,7 +298,8 @@ def report_markdown(
             "with a Gaussian prior (width 0.3) on the IGRB of Ackermann et al. 2015, the model-"
             "systematic fraction f profiled; normalisations at the best tau. The profile chi2 "
             "has one free normalisation of the whole model and a free isotropic term. Gas "
-            "models: analytic (GALPROP), survey3d (Pohl et al. 2008 H2, HI held to HI4PI), "
+            "models: analytic (GALPROP), survey3d_unconstrained (Pohl et al. 2008 H2, the 3D HI "
+            "disc as modelled), survey3d (the same, HI held to HI4PI sight line by sight line), "
             "survey3d_dark (+ dark gas from the SFD98 dust residual; the verdict's gas), "
             "survey3d_dark_planck13 (+ dark gas from Planck 2013's radiance-based E(B-V)).",
             "",

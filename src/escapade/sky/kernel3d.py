@@ -211,7 +211,8 @@ def _build(gas, geom: Geometry, axes: GridAxes, smp: KernelSampling, block: int)
         values = np.concatenate(data.pop(p))
         mats[p] = sparse.csr_matrix((values, indices, indptr), shape=(npix, n_nodes))
     if has_3d_face(gas):
-        _hold_rows(mats["HI"], gas.hi4pi_cm2)
+        if gas.hi_column_target_cm2 is not None:
+            _hold_rows(mats["HI"], gas.hi_column_target_cm2)
         if "dark" in mats:
             _hold_rows(mats["dark"], gas.dark_column_cm2)
     return GridKernel(smp.nside, axes, mats)

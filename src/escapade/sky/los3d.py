@@ -25,12 +25,12 @@ The gas does not depend on the CR solution, so the integral is split in two:
   a sparse product, milliseconds.
 
 Survey constraint: each row of the HI kernel is scaled so that its sum, the HI column, is
-the HI4PI column of the pixel (:attr:`SurveyGas3D.hi4pi_cm2`); the distribution along
-the sight line is the model's. The kernel lives on the survey's HEALPix grid (nside 64,
-0.92 deg, RING); maps at another nside are brought to it by
-:func:`escapade.sky.compare.regrid` (the NESTED children repeated for nside > 64, their mean
-for nside < 64). Axisymmetric maps (:mod:`escapade.sky.los`) use the mirror symmetry
-I(l, b) = I(-l, b); these do not.
+the HI4PI column of the pixel (:attr:`SurveyGas3D.hi_column_target_cm2`; no scaling with
+``hi_survey_constraint = false``); the distribution along the sight line is the model's.
+The kernel lives on the survey's HEALPix grid (nside 64, 0.92 deg, RING); maps at another
+nside are brought to it by :func:`escapade.sky.compare.regrid` (the NESTED children repeated
+for nside > 64, their mean for nside < 64). Axisymmetric maps (:mod:`escapade.sky.los`) use
+the mirror symmetry I(l, b) = I(-l, b); these do not.
 """
 
 from __future__ import annotations
@@ -203,7 +203,8 @@ def _build_kernel(gas, geom: Geometry, smp: KernelSampling, block: int = 256) ->
             m.sum_duplicates()
             parts.setdefault(p, []).append(m.astype(np.float32))
     mats = {p: sparse.vstack(ms, format="csr") for p, ms in parts.items()}
-    mats["HI"] = _rows_to_columns(mats["HI"], gas.hi4pi_cm2)
+    if gas.hi_column_target_cm2 is not None:
+        mats["HI"] = _rows_to_columns(mats["HI"], gas.hi_column_target_cm2)
     if "dark" in mats:
         mats["dark"] = _rows_to_columns(mats["dark"], gas.dark_column_cm2)
     return GasKernel(smp.nside, r_axis, z_axis, mats)

@@ -21,6 +21,7 @@ def build_gas(cfg: Config) -> AnalyticGas | SurveyGas3D:
     if g.model == "galprop_analytic":
         return analytic
     options = SurveyOptions(
+        hi_survey_constraint=g.hi_survey_constraint,
         hi_flare=g.hi_flare,
         hi_warp=g.hi_warp,
         dark_gas=g.dark_gas,

@@ -12,7 +12,8 @@ Phases (densities in cm^-3, positions in kpc):
   :class:`escapade.galaxy.gas3d.survey.LineOfSight` out to the edge of the Galaxy
   (R <= R_max, |z| <= H of ``[galaxy]``). Along every pixel centre the constrained column
   equals the survey's (to the accuracy of that quadrature); the radial distribution along the
-  sight line is the model's.
+  sight line is the model's. With ``hi_survey_constraint = false`` f = 1: the 3D disc as
+  modelled, the "3D unconstrained" gas of the sensitivity table (docs/gamma.md).
 * H2 (molecules): the cube of Pohl, Englmaier & Bissantz 2008 (ApJ 677, 283;
   :mod:`escapade.galaxy.gas3d.pohl2008`) scaled by X_CO / 2.3e20 where it is defined
   (|z| <= 0.4875 kpc and R <= 14.95 kpc); outside it, the analytic Bronfman et al. 1988
@@ -90,6 +91,7 @@ WITHOUT_SURVEYS = "gas.model = 'galprop_analytic' (no survey files)"
 class SurveyOptions:
     """Choices of the survey3d model (see :class:`escapade.config.GasConfig`)."""
 
+    hi_survey_constraint: bool = True
     hi_flare: bool = True
     hi_warp: bool = True
     dark_gas: bool = False
@@ -156,9 +158,18 @@ class SurveyGas3D:
         lon, lat = self.sky.centres()
         return self.los.column_cm2(self.hi_model.n_hi_cm3, lon, lat)
 
+    @property
+    def hi_column_target_cm2(self) -> np.ndarray | None:
+        """The HI column each sight line is held to (HI4PI, cm^-2), or None without the
+        survey constraint (``hi_survey_constraint = false``)."""
+        return self.hi4pi_cm2 if self.options.hi_survey_constraint else None
+
     @cached_property
     def hi_factor(self) -> np.ndarray:
-        """f(p) = N_HI4PI / N_model per pixel (0 where the model column vanishes)."""
+        """f(p) = N_HI4PI / N_model per pixel (0 where the model column vanishes); 1 in every
+        pixel without the survey constraint."""
+        if not self.options.hi_survey_constraint:
+            return np.ones(self.sky.npix)
         survey = self.hi4pi_cm2  # read first: a bad file fails before the quadrature
         model = self.model_hi_column_cm2
         with np.errstate(invalid="ignore", divide="ignore"):
