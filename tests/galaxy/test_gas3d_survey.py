@@ -136,10 +136,11 @@ def test_hii_column_above_the_sun_against_gaensler2008(gas):
     """(d) HII: the ionised column above the Sun, the quantity a published measurement with a
     quoted range constrains (no HII mass inside the solar circle with a range was found).
 
-    Gaensler et al. 2008 (PASA, arXiv:0808.2550; pulsar dispersion measures with H-alpha, high-latitude
-    sight lines): the diffuse WIM has a mid-plane electron density of 0.014 +- 0.001 cm^-3 and
-    an exponential scale height of 1830 (+120, -250) pc, so a one-sided column
-    int_0^inf n_e dz = n_0 h of 25.6 pc cm^-3, 20.5-29.3 between the ends of their ranges.
+    Gaensler et al. 2008 (PASA, arXiv:0808.2550; pulsar dispersion measures with H-alpha,
+    high-latitude sight lines): the diffuse WIM has a mid-plane electron density of 0.014 +-
+    0.001 cm^-3 and an exponential scale height of 1830 (+120, -250) pc, so a one-sided
+    column int_0^inf n_e dz = n_0 h of 25.6 pc cm^-3, 20.5-29.3 between the ends of their
+    ranges.
     The thick disc of Cordes et al. 1991 (escapade's HII) gives 21.1 pc cm^-3 at R_sun = 8.5
     kpc (0.021 cm^-3 x 1 kpc: denser at mid-plane and half as thick, the same column). Its
     thick disc holds about two thirds of the model's HII mass inside R_sun (3.9e8 M_sun in
