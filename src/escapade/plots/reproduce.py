@@ -112,6 +112,7 @@ def tau_likelihood_figure(letter: xr.Dataset) -> Figure:
             color = ln.get_color()
     ax.axhline(1.0, color="0.5", lw=0.8, ls=":")
     ax.set_yscale("symlog", linthresh=1.0)
+    ax.set_ylim(bottom=0.0)  # differences to the minimum: never negative
     ax.set_xlabel("tau")
     ax.set_ylabel("-2 ln L - min (systematic fraction profiled)")
     ax.set_title("Fermi-LAT 2-20 GeV, |b| < 5 deg: which tau each gas model prefers")
