@@ -23,7 +23,8 @@ Phases (densities in cm^-3, positions in kpc):
 
       N_dark(p) = max(0, E(B-V)(p) * R_dg - N_HI4PI(p) - 2 N_H2(p)),
 
-  R_dg = N_H / E(B-V) calibrated by default on the two maps where the sky is atomic
+  with N_HI4PI the observed column (also when ``hi_survey_constraint = false``) and R_dg =
+  N_H / E(B-V) calibrated by default on the two maps where the sky is atomic
   (:attr:`SurveyGas3D.dust_to_gas_cm2_mag`; 8.37e21 cm^-2 mag^-1 for SFD98, Lenz et al. 2017:
   8.8e21) or a configured number (Bohlin, Savage & Drake 1978, ApJ 224, 132: 5.8e21), N_H2
   the model column and E(B-V) from SFD98 (Schlegel, Finkbeiner & Davis 1998, ApJ
